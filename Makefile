@@ -1,0 +1,41 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+# Each creates .venv and installs the project into it on first use, and again
+# whenever pyproject.toml changes.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# The PostgreSQL the machine runs; `make test` exercises it beside SQLite.
+TONLE_TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
+export TONLE_TEST_POSTGRES_URL
+
+.PHONY: demo test lint typecheck format bench-gateway clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/tonle demo
+
+test: lint $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy gateway subgraphs identity_store policies sandbox tonle
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench-gateway: $(STAMP)
+	$(BIN)/python -m bench.gateway
+
+clean:
+	rm -rf $(VENV) .tonle .mypy_cache .ruff_cache .pytest_cache

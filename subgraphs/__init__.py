@@ -1,0 +1,1 @@
+"""Federation subgraphs: the identity subgraph and one per programme operator."""
