@@ -1,0 +1,250 @@
+"""Running a query plan: fetches over HTTP, entity representations, and merging."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import orjson
+
+from gateway.query_plan import (
+    FetchNode,
+    FlattenNode,
+    ParallelNode,
+    PlanNode,
+    ProjectedField,
+    QueryPlan,
+    SequenceNode,
+)
+
+JSON = dict[str, Any]
+ResponsePathItem = str | int
+
+
+class SubgraphFetchError(Exception):
+    """A subgraph could not be reached or answered with something that is not GraphQL."""
+
+    def __init__(self, service: str, reason: str, code: str = "SUBGRAPH_UNAVAILABLE") -> None:
+        super().__init__(f"subgraph {service!r} is unavailable: {reason}")
+        self.service = service
+        self.reason = reason
+        self.code = code
+
+
+class Transport(Protocol):
+    """Sends one GraphQL request to a named subgraph and returns its JSON response."""
+
+    async def send(self, service: str, payload: bytes) -> JSON: ...
+
+
+@dataclass
+class Execution:
+    """The state of one request's plan run: merged data and errors so far."""
+
+    data: JSON = field(default_factory=dict)
+    errors: list[JSON] = field(default_factory=list)
+
+
+async def execute_plan(
+    plan: QueryPlan, transport: Transport, variables: dict[str, Any]
+) -> Execution:
+    """Run every fetch of ``plan``; failures become errors, never exceptions."""
+    state = Execution()
+    if plan.node is not None:
+        await _run(plan.node, transport, variables, state)
+    return state
+
+
+async def _run(
+    node: PlanNode, transport: Transport, variables: dict[str, Any], state: Execution
+) -> None:
+    if isinstance(node, SequenceNode):
+        for child in node.nodes:
+            await _run(child, transport, variables, state)
+    elif isinstance(node, ParallelNode):
+        await asyncio.gather(*(_run(c, transport, variables, state) for c in node.nodes))
+    elif isinstance(node, FlattenNode):
+        await _run_entities(node, transport, variables, state)
+    else:
+        await _run_root(node, transport, variables, state)
+
+
+def _variables_for(fetch: FetchNode, variables: dict[str, Any]) -> dict[str, Any]:
+    return {name: variables[name] for name in fetch.variable_usages if name in variables}
+
+
+def _clean_error(error: Any, path: list[ResponsePathItem] | None, service: str) -> JSON:
+    if not isinstance(error, dict):
+        return {"message": str(error), "extensions": {"serviceName": service}}
+    cleaned: JSON = {"message": str(error.get("message", "subgraph error"))}
+    if path is not None:
+        cleaned["path"] = path
+    extensions = error.get("extensions")
+    cleaned["extensions"] = {
+        **(extensions if isinstance(extensions, dict) else {}),
+        "serviceName": service,
+    }
+    return cleaned
+
+
+async def _run_root(
+    fetch: FetchNode, transport: Transport, variables: dict[str, Any], state: Execution
+) -> None:
+    payload = orjson.dumps(
+        {"query": fetch.operation, "variables": _variables_for(fetch, variables)}
+    )
+    try:
+        response = await transport.send(fetch.service, payload)
+    except SubgraphFetchError as failure:
+        for key in fetch.owed or ("",):
+            state.errors.append(
+                {
+                    "message": str(failure),
+                    **({"path": [key]} if key else {}),
+                    "extensions": {"code": failure.code, "serviceName": fetch.service},
+                }
+            )
+        return
+    data = response.get("data")
+    if isinstance(data, dict):
+        deep_merge(state.data, data)
+    for error in response.get("errors") or ():
+        path = error.get("path") if isinstance(error, dict) else None
+        state.errors.append(
+            _clean_error(error, path if isinstance(path, list) else None, fetch.service)
+        )
+
+
+def collect_entities(data: Any, path: tuple[str, ...]) -> list[tuple[JSON, list[ResponsePathItem]]]:
+    """The objects at ``path`` ("@" = each list item, at any depth) with their concrete paths."""
+    found: list[tuple[JSON, list[ResponsePathItem]]] = []
+
+    def walk(value: Any, i: int, concrete: list[ResponsePathItem]) -> None:
+        if value is None:
+            return
+        if isinstance(value, list):
+            for index, item in enumerate(value):
+                walk(item, i, [*concrete, index])
+            return
+        if not isinstance(value, dict):
+            return
+        if i == len(path):
+            found.append((value, concrete))
+            return
+        segment = path[i]
+        if segment == "@":
+            walk(value, i + 1, concrete)  # lists are unwrapped above
+            return
+        walk(value.get(segment), i + 1, [*concrete, segment])
+
+    walk(data, 0, [])
+    return found
+
+
+def project(value: Any, fields: tuple[ProjectedField, ...]) -> Any:
+    """Copy the representation fields out of a fetched object; None if one is missing."""
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return [project(item, fields) for item in value]
+    rep: JSON = {}
+    for f in fields:
+        if f.response_key not in value:
+            return _MISSING
+        item = value[f.response_key]
+        if f.children is not None and item is not None:
+            item = project(item, f.children)
+            if item is _MISSING:
+                return _MISSING
+        rep[f.name] = item
+    return rep
+
+
+_MISSING: Any = object()
+
+
+async def _run_entities(
+    node: FlattenNode, transport: Transport, variables: dict[str, Any], state: Execution
+) -> None:
+    fetch = node.node
+    assert fetch.requires is not None
+    shapes = {r.type_name: r.fields for r in fetch.requires}
+    representations: list[JSON] = []
+    targets: list[list[tuple[JSON, list[ResponsePathItem]]]] = []
+    index: dict[bytes, int] = {}
+    for obj, concrete in collect_entities(state.data, node.path):
+        shape = shapes.get(obj.get("__typename"))  # type: ignore[arg-type]
+        if shape is None:
+            continue
+        rep = project(obj, shape)
+        if rep is _MISSING or rep is None:
+            continue
+        key = orjson.dumps(rep)
+        position = index.get(key)
+        if position is None:
+            index[key] = len(representations)
+            representations.append(rep)
+            targets.append([(obj, concrete)])
+        else:
+            targets[position].append((obj, concrete))
+    if not representations:
+        return
+    request_variables = _variables_for(fetch, variables)
+    request_variables["representations"] = representations
+    payload = orjson.dumps({"query": fetch.operation, "variables": request_variables})
+    try:
+        response = await transport.send(fetch.service, payload)
+    except SubgraphFetchError as failure:
+        state.errors.append(
+            {
+                "message": str(failure),
+                "path": targets[0][0][1],
+                "extensions": {"code": failure.code, "serviceName": fetch.service},
+            }
+        )
+        return
+    data = response.get("data")
+    entities = data.get("_entities") if isinstance(data, dict) else None
+    if isinstance(entities, list):
+        for position, entity in enumerate(entities[: len(targets)]):
+            if isinstance(entity, dict):
+                for obj, _ in targets[position]:
+                    deep_merge(obj, entity)
+    for error in response.get("errors") or ():
+        path = error.get("path") if isinstance(error, dict) else None
+        mapped: list[ResponsePathItem] | None = None
+        if (
+            isinstance(path, list)
+            and len(path) >= 2
+            and path[0] == "_entities"
+            and isinstance(path[1], int)
+            and path[1] < len(targets)
+        ):
+            mapped = [*targets[path[1]][0][1], *path[2:]]
+        elif targets:
+            mapped = targets[0][0][1]
+        state.errors.append(_clean_error(error, mapped, fetch.service))
+
+
+def deep_merge(target: JSON, source: JSON) -> None:
+    """Merge ``source`` into ``target`` in place: objects key by key, lists item by item."""
+    for key, value in source.items():
+        current = target.get(key)
+        if isinstance(current, dict) and isinstance(value, dict):
+            deep_merge(current, value)
+        elif isinstance(current, list) and isinstance(value, list) and len(current) == len(value):
+            _merge_lists(current, value)
+        else:
+            target[key] = value
+
+
+def _merge_lists(current: list[Any], value: list[Any]) -> None:
+    for i, item in enumerate(value):
+        existing = current[i]
+        if isinstance(existing, dict) and isinstance(item, dict):
+            deep_merge(existing, item)
+        elif isinstance(existing, list) and isinstance(item, list) and len(existing) == len(item):
+            _merge_lists(existing, item)
+        else:
+            current[i] = item

@@ -1,0 +1,35 @@
+"""Prometheus metrics of one gateway instance."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+
+
+class GatewayMetrics:
+    """Counters and histograms, in a registry of their own so that apps do not collide."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.subgraph_requests = Counter(
+            "tonle_subgraph_requests",
+            "Requests sent to each subgraph.",
+            ["subgraph"],
+            registry=self.registry,
+        )
+        self.requests = Counter(
+            "tonle_gateway_requests",
+            "GraphQL requests answered, by outcome.",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "tonle_gateway_request_seconds",
+            "Time to answer a GraphQL request.",
+            registry=self.registry,
+        )
+
+    def subgraph_request(self, subgraph: str) -> None:
+        self.subgraph_requests.labels(subgraph=subgraph).inc()
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

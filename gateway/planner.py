@@ -1,0 +1,786 @@
+"""The query planner: a client operation in, a plain-data :class:`QueryPlan` out.
+
+Planning walks the client's selections with a current *fetch group* (one request
+to one subgraph). A field the group's subgraph can resolve is added to its
+selection; a field it cannot resolve makes an *entity jump*: the key fields (and
+any ``@requires`` fields) are added to the current group, and the field goes to a
+child group that fetches ``_entities`` from a subgraph that resolves it. Groups
+with the same parent, subgraph and response path are merged, so one fetch serves
+every field that needs it. The groups and their dependencies become a tree of
+Sequence, Parallel, Flatten and Fetch nodes.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+from graphql import (
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLSchema,
+    GraphQLUnionType,
+    SelectionSetNode,
+    get_named_type,
+)
+
+from gateway.errors import PlanningError
+from gateway.operation import (
+    FieldSelection,
+    FragmentSelection,
+    PreparedOperation,
+    Selection,
+    convert_selection_set,
+    variables_in,
+)
+from gateway.query_plan import (
+    FetchNode,
+    FlattenNode,
+    ParallelNode,
+    PlanNode,
+    ProjectedField,
+    QueryPlan,
+    RequiresSelection,
+    ResponsePath,
+    SequenceNode,
+)
+from gateway.supergraph import EntityKey, FieldInGraph, Supergraph
+
+INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
+INTERNAL_ALIAS_PREFIX = "__tonle_"
+
+# field name -> what is provided below it (None for a leaf)
+Provided = dict[str, "Provided | None"]
+
+
+@dataclass
+class OutField:
+    response_key: str
+    name: str
+    args_text: str
+    directives_text: str
+    children: OutSelection | None
+
+
+@dataclass
+class OutSelection:
+    """A selection set being built for one subgraph request."""
+
+    fields: dict[str, OutField] = field(default_factory=dict)
+    fragments: dict[tuple[str, str], OutSelection] = field(default_factory=dict)
+
+    def add_field(
+        self, key: str, name: str, args_text: str, directives_text: str, composite: bool
+    ) -> OutField:
+        existing = self.fields.get(key)
+        if existing is not None:
+            if existing.directives_text != directives_text:
+                existing.directives_text = ""  # selected unconditionally somewhere
+            return existing
+        out = OutField(key, name, args_text, directives_text, OutSelection() if composite else None)
+        self.fields[key] = out
+        return out
+
+    def fragment(self, type_name: str, directives_text: str = "") -> OutSelection:
+        return self.fragments.setdefault((type_name, directives_text), OutSelection())
+
+    def is_empty(self) -> bool:
+        return not self.fields and all(f.is_empty() for f in self.fragments.values())
+
+    def render(self) -> str:
+        parts: list[str] = []
+        for f in self.fields.values():
+            head = f.name if f.response_key == f.name else f"{f.response_key}:{f.name}"
+            text = head + f.args_text + f.directives_text
+            if f.children is not None:
+                text += f.children.render()
+            parts.append(text)
+        for (type_name, directives), sub in self.fragments.items():
+            if not sub.is_empty():
+                parts.append(f"...on {type_name}{directives}{sub.render()}")
+        return "{" + " ".join(parts) + "}"
+
+
+@dataclass
+class FetchGroup:
+    id: int
+    graph: str
+    parent: FetchGroup | None
+    merge_path: ResponsePath
+    type_name: str | None = None  # root type for root groups
+    out: OutSelection = field(default_factory=OutSelection)
+    variables: set[str] = field(default_factory=set)
+    deps: set[int] = field(default_factory=set)
+    requires: dict[str, dict[str, ProjectedField]] = field(default_factory=dict)
+    parent_ctx: dict[str, Ctx] = field(default_factory=dict)
+
+    @property
+    def is_entity(self) -> bool:
+        return self.parent is not None
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """Where planning stands: a group, the selection being filled, the response path."""
+
+    group: FetchGroup
+    out: OutSelection
+    path: ResponsePath
+    provided: Provided | None
+    at_entity_root: bool
+    client_keys: dict[str, tuple[str, str]]
+
+
+def _list_depth(type_: GraphQLOutputType) -> int:
+    depth = 0
+    while isinstance(type_, GraphQLNonNull | GraphQLList):
+        if isinstance(type_, GraphQLList):
+            depth += 1
+        type_ = type_.of_type
+    return depth
+
+
+def _provided_tree(selection_set: SelectionSetNode) -> Provided:
+    tree: Provided = {}
+    for sel in convert_selection_set(selection_set, {}):
+        _merge_provided(tree, sel)
+    return tree
+
+
+def _merge_provided(tree: Provided, sel: Selection) -> None:
+    if isinstance(sel, FragmentSelection):
+        for inner in sel.selections:
+            _merge_provided(tree, inner)
+        return
+    if sel.selections is None:
+        tree.setdefault(sel.name, None)
+        return
+    sub = tree.get(sel.name) or {}
+    for inner in sel.selections:
+        _merge_provided(sub, inner)
+    tree[sel.name] = sub
+
+
+class QueryPlanner:
+    """Plans operations against one supergraph; pure and synchronous."""
+
+    def __init__(self, supergraph: Supergraph, api_schema: GraphQLSchema) -> None:
+        self.supergraph = supergraph
+        self.schema = api_schema
+
+    # -- entry point -----------------------------------------------------------------
+
+    def plan(self, operation: PreparedOperation) -> QueryPlan:
+        return _Planning(self, operation).run()
+
+
+class _Planning:
+    def __init__(self, planner: QueryPlanner, operation: PreparedOperation) -> None:
+        self.sg = planner.supergraph
+        self.schema = planner.schema
+        self.operation = operation
+        self.groups: list[FetchGroup] = []
+        self.roots: list[FetchGroup] = []
+        self.child_index: dict[tuple[int, str, ResponsePath], FetchGroup] = {}
+        self.ids = itertools.count()
+        self.touched: list[set[int]] = []
+        self.planning_for: list[int] = []
+
+    # -- groups ----------------------------------------------------------------------
+
+    def new_group(
+        self, graph: str, parent: FetchGroup | None, path: ResponsePath, type_name: str | None
+    ) -> FetchGroup:
+        group = FetchGroup(
+            id=next(self.ids), graph=graph, parent=parent, merge_path=path, type_name=type_name
+        )
+        self.groups.append(group)
+        return group
+
+    def child_group(self, ctx: Ctx, graph: str, type_name: str) -> FetchGroup:
+        key = (ctx.group.id, graph, ctx.path)
+        group = self.child_index.get(key)
+        if group is None or group.id in self.planning_for or self._depends_on_any(group):
+            group = self.new_group(graph, ctx.group, ctx.path, None)
+            if key not in self.child_index:
+                self.child_index[key] = group
+        group.parent_ctx.setdefault(type_name, ctx)
+        for touched in self.touched:
+            touched.add(group.id)
+        return group
+
+    def _depends_on_any(self, group: FetchGroup) -> bool:
+        """Whether ``group`` depends on a group whose requirements are being planned."""
+        if not self.planning_for:
+            return False
+        by_id = {g.id: g for g in self.groups}
+        pending = [group]
+        seen: set[int] = set()
+        while pending:
+            g = pending.pop()
+            for dep in g.deps | ({g.parent.id} if g.parent else set()):
+                if dep in self.planning_for:
+                    return True
+                if dep not in seen:
+                    seen.add(dep)
+                    pending.append(by_id[dep])
+        return False
+
+    # -- type helpers -----------------------------------------------------------------
+
+    def is_abstract(self, type_name: str) -> bool:
+        return isinstance(self.schema.get_type(type_name), GraphQLInterfaceType | GraphQLUnionType)
+
+    def applies(self, condition: str | None, runtime: str) -> bool:
+        if condition is None or condition == runtime:
+            return True
+        cond_type = self.schema.get_type(condition)
+        runtime_type = self.schema.get_type(runtime)
+        if isinstance(cond_type, GraphQLInterfaceType | GraphQLUnionType) and isinstance(
+            runtime_type, GraphQLObjectType
+        ):
+            return self.schema.is_sub_type(cond_type, runtime_type)
+        return False
+
+    def possible_in_graph(self, abstract: str, graph: str) -> list[str]:
+        abstract_type = self.schema.get_type(abstract)
+        assert isinstance(abstract_type, GraphQLInterfaceType | GraphQLUnionType)
+        abstract_info = self.sg.types.get(abstract)
+        found = []
+        for runtime in self.schema.get_possible_types(abstract_type):
+            info = self.sg.types.get(runtime.name)
+            if info is None or graph not in info.graphs:
+                continue
+            if isinstance(abstract_type, GraphQLUnionType):
+                members = abstract_info.union_members if abstract_info else {}
+                if members and runtime.name not in members.get(graph, set()):
+                    continue
+            else:
+                if info.implements and abstract not in info.implements.get(graph, set()):
+                    continue
+            found.append(runtime.name)
+        return found
+
+    def field_in_graph(self, type_name: str, field_name: str, graph: str) -> FieldInGraph | None:
+        return self.sg.field_graphs(type_name, field_name).get(graph)
+
+    def resolvable_locally(
+        self,
+        graph: str,
+        type_name: str,
+        field_name: str,
+        provided: Provided | None,
+        entity_root: bool,
+    ) -> bool:
+        if field_name == "__typename":
+            return True
+        fig = self.field_in_graph(type_name, field_name, graph)
+        if fig is None or fig.overridden:
+            return False
+        if fig.external:
+            return provided is not None and field_name in provided
+        if fig.requires is not None:
+            return entity_root
+        return True
+
+    def fieldset_local(
+        self,
+        graph: str,
+        type_name: str,
+        selections: tuple[Selection, ...],
+        provided: Provided | None,
+        entity_root: bool,
+    ) -> bool:
+        for sel in selections:
+            if isinstance(sel, FragmentSelection):
+                if not self.fieldset_local(graph, type_name, sel.selections, provided, entity_root):
+                    return False
+                continue
+            if not self.resolvable_locally(graph, type_name, sel.name, provided, entity_root):
+                return False
+            if sel.selections is not None:
+                fdef = self._field_def(type_name, sel.name)
+                sub_provided = provided.get(sel.name) if provided else None
+                if not self.fieldset_local(
+                    graph, get_named_type(fdef.type).name, sel.selections, sub_provided, False
+                ):
+                    return False
+        return True
+
+    def score(self, graph: str, type_name: str, selections: tuple[Selection, ...] | None) -> int:
+        """How many of the selected fields ``graph`` resolves without a jump."""
+        if not selections:
+            return 0
+        total = 0
+        for sel in selections:
+            if isinstance(sel, FragmentSelection):
+                total += self.score(graph, sel.type_condition or type_name, sel.selections)
+                continue
+            if sel.name == "__typename":
+                continue
+            if self.is_abstract(type_name):
+                continue
+            if self.resolvable_locally(graph, type_name, sel.name, None, False):
+                total += 1
+                if sel.selections is not None:
+                    fdef = self._field_def(type_name, sel.name)
+                    total += self.score(graph, get_named_type(fdef.type).name, sel.selections)
+        return total
+
+    def _field_def(self, type_name: str, field_name: str):  # type: ignore[no-untyped-def]
+        type_ = self.schema.get_type(type_name)
+        assert isinstance(type_, GraphQLObjectType | GraphQLInterfaceType)
+        fdef = type_.fields.get(field_name)
+        if fdef is None:
+            raise PlanningError(f"{type_name}.{field_name} is not in the API schema.")
+        return fdef
+
+    # -- the walk ---------------------------------------------------------------------
+
+    def run(self) -> QueryPlan:
+        op = self.operation
+        root_type = {
+            "query": self.schema.query_type,
+            "mutation": self.schema.mutation_type,
+            "subscription": self.schema.subscription_type,
+        }[op.kind]
+        if root_type is None:
+            raise PlanningError(f"the schema has no {op.kind} type.")
+        if op.kind == "subscription":
+            raise PlanningError(
+                "subscriptions are not supported by this gateway.",
+                suggestion="Use a query, or poll.",
+            )
+        self.plan_root(root_type.name, op.selections, "", op.kind == "mutation")
+        return QueryPlan(node=self.build_tree())
+
+    def plan_root(
+        self, root: str, selections: tuple[Selection, ...], directives_text: str, ordered: bool
+    ) -> None:
+        for sel in selections:
+            if isinstance(sel, FragmentSelection):
+                if not self.applies(sel.type_condition, root):
+                    continue
+                self.plan_root(root, sel.selections, directives_text + sel.directives_text, ordered)
+                continue
+            if sel.name == "__typename" or sel.name in INTROSPECTION_FIELDS:
+                continue
+            candidates = [
+                g
+                for g, fig in self.sg.field_graphs(root, sel.name).items()
+                if not fig.external and not fig.overridden
+            ]
+            if not candidates:
+                raise PlanningError(f"no subgraph resolves {root}.{sel.name}.")
+            if ordered:
+                last = self.roots[-1] if self.roots else None
+                if last is not None and last.graph in candidates:
+                    group = last
+                else:
+                    group = self.new_group(candidates[0], None, (), root)
+                    self.roots.append(group)
+            else:
+                existing = {g.graph: g for g in self.roots}
+                fdef = self._field_def(root, sel.name)
+                target = get_named_type(fdef.type).name
+                best = max(
+                    candidates,
+                    key=lambda g: (
+                        self.score(g, target, sel.selections),
+                        g in existing,
+                        -candidates.index(g),
+                    ),
+                )
+                group = existing.get(best) or self.new_group(best, None, (), root)
+                if group not in self.roots:
+                    self.roots.append(group)
+            out = group.out
+            if directives_text:
+                out = out.fragment(root, directives_text)
+            ctx = Ctx(group, out, (), None, False, {})
+            self.plan_field(ctx, root, sel)
+
+    def plan_selections(
+        self, ctx: Ctx, parent_type: str, selections: tuple[Selection, ...]
+    ) -> None:
+        if self.is_abstract(parent_type):
+            ctx.out.add_field("__typename", "__typename", "", "", False)
+            for runtime in self.possible_in_graph(parent_type, ctx.group.graph):
+                relevant = self._for_runtime(selections, runtime)
+                if not relevant:
+                    continue
+                sub = Ctx(
+                    ctx.group,
+                    ctx.out.fragment(runtime),
+                    ctx.path,
+                    ctx.provided,
+                    ctx.at_entity_root,
+                    self.client_keys(selections, runtime),
+                )
+                self.plan_concrete(sub, runtime, relevant)
+            return
+        sub = Ctx(
+            ctx.group,
+            ctx.out,
+            ctx.path,
+            ctx.provided,
+            ctx.at_entity_root,
+            self.client_keys(selections, parent_type),
+        )
+        self.plan_concrete(sub, parent_type, selections)
+
+    def _for_runtime(
+        self, selections: tuple[Selection, ...], runtime: str
+    ) -> tuple[Selection, ...]:
+        kept: list[Selection] = []
+        for sel in selections:
+            if isinstance(sel, FragmentSelection):
+                if self.applies(sel.type_condition, runtime):
+                    kept.append(sel)
+            else:
+                kept.append(sel)
+        return tuple(kept)
+
+    def client_keys(
+        self, selections: tuple[Selection, ...], runtime: str
+    ) -> dict[str, tuple[str, str]]:
+        keys: dict[str, tuple[str, str]] = {}
+        for sel in selections:
+            if isinstance(sel, FragmentSelection):
+                if self.applies(sel.type_condition, runtime):
+                    keys.update(self.client_keys(sel.selections, runtime))
+            else:
+                keys.setdefault(sel.response_key, (sel.name, sel.args_text))
+        return keys
+
+    def plan_concrete(self, ctx: Ctx, type_name: str, selections: tuple[Selection, ...]) -> None:
+        for sel in selections:
+            if isinstance(sel, FragmentSelection):
+                if not self.applies(sel.type_condition, type_name):
+                    continue
+                if sel.directives_text:
+                    inner = Ctx(
+                        ctx.group,
+                        ctx.out.fragment(type_name, sel.directives_text),
+                        ctx.path,
+                        ctx.provided,
+                        ctx.at_entity_root,
+                        ctx.client_keys,
+                    )
+                    self.plan_concrete(inner, type_name, sel.selections)
+                else:
+                    self.plan_concrete(ctx, type_name, sel.selections)
+            else:
+                self.plan_field(ctx, type_name, sel)
+
+    def plan_field(self, ctx: Ctx, type_name: str, sel: FieldSelection) -> None:
+        if sel.name == "__typename":
+            ctx.out.add_field(sel.response_key, "__typename", "", sel.directives_text, False)
+            return
+        graph = ctx.group.graph
+        if self.resolvable_locally(graph, type_name, sel.name, ctx.provided, ctx.at_entity_root):
+            self.add_local(ctx, type_name, sel)
+        else:
+            self.jump(ctx, type_name, sel)
+
+    def add_local(self, ctx: Ctx, type_name: str, sel: FieldSelection) -> None:
+        group = ctx.group
+        fig = self.field_in_graph(type_name, sel.name, group.graph)
+        if fig is not None and fig.requires is not None and ctx.at_entity_root:
+            self.ensure_requires(group, type_name, fig.requires)
+        group.variables |= variables_in(sel.arguments) | variables_in(sel.directives)
+        fdef = self._field_def(type_name, sel.name)
+        out = ctx.out.add_field(
+            sel.response_key,
+            sel.name,
+            sel.args_text,
+            sel.directives_text,
+            sel.selections is not None,
+        )
+        if sel.selections is None or out.children is None:
+            return
+        if fig is not None and fig.provides is not None:
+            provided: Provided | None = _provided_tree(fig.provides)
+        else:
+            provided = ctx.provided.get(sel.name) if ctx.provided else None
+        sub = Ctx(
+            group,
+            out.children,
+            ctx.path + (sel.response_key,) + ("@",) * _list_depth(fdef.type),
+            provided,
+            False,
+            {},
+        )
+        self.plan_selections(sub, get_named_type(fdef.type).name, sel.selections)
+        if out.children.is_empty():
+            out.children.add_field("__typename", "__typename", "", "", False)
+
+    def jump_targets(self, type_name: str, field_name: str) -> list[tuple[str, list[EntityKey]]]:
+        info = self.sg.types.get(type_name)
+        if info is None:
+            return []
+        targets = []
+        for graph, fig in self.sg.field_graphs(type_name, field_name).items():
+            if fig.external or fig.overridden:
+                continue
+            keys = [k for k in info.keys.get(graph, []) if k.resolvable]
+            if keys:
+                targets.append((graph, keys))
+        return targets
+
+    def jump(self, ctx: Ctx, type_name: str, sel: FieldSelection) -> None:
+        targets = self.jump_targets(type_name, sel.name)
+        if not targets:
+            raise PlanningError(
+                f"cannot plan {type_name}.{sel.name}: subgraph "
+                f"{self.sg.subgraphs[ctx.group.graph].name!r} does not resolve it and no "
+                "subgraph that does can be reached through an entity key.",
+                suggestion="Check the @key directives of the subgraphs that define this type.",
+            )
+        origin = ctx
+        if ctx.at_entity_root and ctx.group.parent is not None:
+            # Fetch it beside this group, from the same parent data, rather than after it.
+            parent_ctx = ctx.group.parent_ctx.get(type_name)
+            if parent_ctx is not None and any(
+                self._key_local(parent_ctx, type_name, key) for _, keys in targets for key in keys
+            ):
+                origin = parent_ctx
+
+        fdef = self._field_def(type_name, sel.name)
+        target_type = get_named_type(fdef.type).name
+
+        def preference(item: tuple[str, list[EntityKey]]) -> tuple[int, int, int, int]:
+            graph, keys = item
+            fig = self.field_in_graph(type_name, sel.name, graph)
+            return (
+                int(any(self._key_local(origin, type_name, k) for k in keys)),
+                int((origin.group.id, graph, origin.path) in self.child_index),
+                int(fig is None or fig.requires is None),
+                self.score(graph, target_type, sel.selections),
+            )
+
+        graph, keys = max(targets, key=preference)
+        key = next((k for k in keys if self._key_local(origin, type_name, k)), keys[0])
+        child = self.child_group(origin, graph, type_name)
+        self.ensure_representation(child, origin, type_name, key.selection)
+        child_ctx = Ctx(child, child.out.fragment(type_name), origin.path, None, True, {})
+        self.plan_field(child_ctx, type_name, sel)
+
+    def _key_local(self, ctx: Ctx, type_name: str, key: EntityKey) -> bool:
+        return self.fieldset_local(
+            ctx.group.graph,
+            type_name,
+            convert_selection_set(key.selection, {}),
+            ctx.provided,
+            ctx.at_entity_root,
+        )
+
+    def ensure_representation(
+        self, group: FetchGroup, origin: Ctx, type_name: str, fields: SelectionSetNode
+    ) -> None:
+        origin.out.add_field("__typename", "__typename", "", "", False)
+        projection = group.requires.setdefault(type_name, {})
+        projection.setdefault("__typename", ProjectedField("__typename", "__typename"))
+        for f in self.plan_fieldset(origin, type_name, fields, group):
+            _merge_projection(projection, f)
+
+    def ensure_requires(
+        self, group: FetchGroup, type_name: str, requires: SelectionSetNode
+    ) -> None:
+        origin = group.parent_ctx.get(type_name)
+        if origin is None:
+            raise PlanningError(f"@requires on {type_name} in a group with no parent.")
+        self.ensure_representation(group, origin, type_name, requires)
+
+    def plan_fieldset(
+        self, ctx: Ctx, type_name: str, fields: SelectionSetNode, dependent: FetchGroup
+    ) -> list[ProjectedField]:
+        """Plan the fields a representation needs at ``ctx``; ``dependent`` waits for them."""
+        selections = self._internal(convert_selection_set(fields, {}), ctx.client_keys)
+        self.touched.append(set())
+        self.planning_for.append(dependent.id)
+        try:
+            self.plan_concrete(
+                Ctx(
+                    ctx.group, ctx.out, ctx.path, ctx.provided, ctx.at_entity_root, ctx.client_keys
+                ),
+                type_name,
+                selections,
+            )
+        finally:
+            touched = self.touched.pop()
+            self.planning_for.pop()
+        touched.discard(dependent.id)
+        touched.discard(ctx.group.id)
+        dependent.deps |= touched
+        return self._projection(selections)
+
+    def _internal(
+        self, selections: tuple[Selection, ...], client_keys: dict[str, tuple[str, str]]
+    ) -> tuple[Selection, ...]:
+        """Alias representation fields whose names the client uses for something else."""
+        out: list[Selection] = []
+        for sel in selections:
+            if isinstance(sel, FragmentSelection):
+                out.append(sel)
+                continue
+            used = client_keys.get(sel.name)
+            if used is not None and used != (sel.name, sel.args_text):
+                alias = INTERNAL_ALIAS_PREFIX + sel.name
+                sel = FieldSelection(
+                    response_key=alias,
+                    name=sel.name,
+                    alias=alias,
+                    arguments=sel.arguments,
+                    directives=sel.directives,
+                    selections=sel.selections,
+                    args_text=sel.args_text,
+                )
+            out.append(sel)
+        return tuple(out)
+
+    def _projection(self, selections: tuple[Selection, ...]) -> list[ProjectedField]:
+        fields: list[ProjectedField] = []
+        for sel in selections:
+            if isinstance(sel, FragmentSelection):
+                fields.extend(self._projection(sel.selections))
+                continue
+            children = (
+                tuple(self._projection(sel.selections)) if sel.selections is not None else None
+            )
+            fields.append(ProjectedField(sel.response_key, sel.name, children))
+        return fields
+
+    # -- from groups to a plan tree ---------------------------------------------------
+
+    def build_tree(self) -> PlanNode | None:
+        groups = [g for g in self.groups if not g.out.is_empty() or g.parent is None]
+        groups = [g for g in groups if not g.out.is_empty()]
+        if not groups:
+            return None
+        by_id = {g.id: g for g in groups}
+        children: dict[int, list[FetchGroup]] = {g.id: [] for g in groups}
+        ancestors: dict[int, set[int]] = {}
+        placed: set[int] = set()
+        pending = [g for g in groups if g.parent is not None]
+        for root in self.roots:
+            if root.id in by_id:
+                ancestors[root.id] = set()
+                placed.add(root.id)
+        tree_ok = True
+        while pending and tree_ok:
+            progressed = False
+            for g in list(pending):
+                needs = set(g.deps) | {g.parent.id}  # type: ignore[union-attr]
+                if not needs <= placed:
+                    continue
+                anchor = next(
+                    (d for d in needs if needs - {d} <= ancestors[d]),
+                    None,
+                )
+                if anchor is None:
+                    tree_ok = False
+                    break
+                children[anchor].append(g)
+                ancestors[g.id] = ancestors[anchor] | {anchor}
+                placed.add(g.id)
+                pending.remove(g)
+                progressed = True
+            if not progressed:
+                tree_ok = False
+        if not tree_ok:
+            return self._levels(groups)
+
+        def node(g: FetchGroup) -> PlanNode:
+            fetch = self.fetch_node(g)
+            kids = [node(c) for c in children[g.id]]
+            if not kids:
+                return fetch
+            rest: PlanNode = kids[0] if len(kids) == 1 else ParallelNode(tuple(kids))
+            return _sequence([fetch, rest])
+
+        roots = [node(r) for r in self.roots if r.id in by_id]
+        if self.operation.kind == "mutation":
+            return roots[0] if len(roots) == 1 else _sequence(roots)
+        return roots[0] if len(roots) == 1 else ParallelNode(tuple(roots))
+
+    def _levels(self, groups: list[FetchGroup]) -> PlanNode:
+        by_id = {g.id: g for g in groups}
+        level: dict[int, int] = {}
+
+        def depth(g: FetchGroup) -> int:
+            if g.id not in level:
+                needs = set(g.deps) | ({g.parent.id} if g.parent else set())
+                level[g.id] = 1 + max((depth(by_id[d]) for d in needs if d in by_id), default=-1)
+            return level[g.id]
+
+        stages: dict[int, list[PlanNode]] = {}
+        for g in groups:
+            stages.setdefault(depth(g), []).append(self.fetch_node(g))
+        ordered = [
+            nodes[0] if len(nodes) == 1 else ParallelNode(tuple(nodes))
+            for _, nodes in sorted(stages.items())
+        ]
+        return ordered[0] if len(ordered) == 1 else SequenceNode(tuple(ordered))
+
+    def fetch_node(self, group: FetchGroup) -> PlanNode:
+        op = self.operation
+        used = [v for v in op.variable_definitions if v in group.variables]
+        definitions = [op.variable_definitions[v] for v in used]
+        base = op.name or "Operation"
+        service = self.sg.subgraphs[group.graph].name
+        safe_service = "".join(c if c.isalnum() else "_" for c in service)
+        name = f"{base}__{safe_service}__{group.id}"
+        if group.parent is None:
+            header = f"{op.kind} {name}" + (f"({','.join(definitions)})" if definitions else "")
+            text = header + group.out.render()
+            return FetchNode(
+                id=group.id,
+                service=service,
+                operation=text,
+                operation_kind=op.kind,
+                variable_usages=tuple(used),
+                owed=tuple(group.out.fields),
+            )
+        definitions.insert(0, "$representations:[_Any!]!")
+        text = (
+            f"query {name}({','.join(definitions)})"
+            "{_entities(representations:$representations)" + group.out.render() + "}"
+        )
+        requires = tuple(
+            RequiresSelection(type_name, tuple(fields.values()))
+            for type_name, fields in group.requires.items()
+        )
+        fetch = FetchNode(
+            id=group.id,
+            service=service,
+            operation=text,
+            operation_kind="query",
+            variable_usages=tuple(used),
+            requires=requires,
+        )
+        return FlattenNode(path=group.merge_path, node=fetch)
+
+
+def _merge_projection(into: dict[str, ProjectedField], f: ProjectedField) -> None:
+    existing = into.get(f.response_key)
+    if existing is None or existing.children is None or f.children is None:
+        into.setdefault(f.response_key, f)
+        return
+    merged = {c.response_key: c for c in existing.children}
+    for c in f.children:
+        _merge_projection(merged, c)
+    into[f.response_key] = ProjectedField(f.response_key, f.name, tuple(merged.values()))
+
+
+def _sequence(nodes: list[PlanNode]) -> PlanNode:
+    flat: list[PlanNode] = []
+    for n in nodes:
+        if isinstance(n, SequenceNode):
+            flat.extend(n.nodes)
+        else:
+            flat.append(n)
+    return SequenceNode(tuple(flat))

@@ -1,0 +1,255 @@
+"""Response shaping: the merged subgraph data cut to exactly what the client asked.
+
+Fields come out in the client's order under the client's aliases, fragments and
+``@skip``/``@include`` are applied per runtime type, ``__typename`` is filled in,
+internal fields are dropped, and a null in a non-null position bubbles up to the
+nearest nullable parent, as the GraphQL spec's value completion says.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import (
+    BooleanValueNode,
+    DirectiveNode,
+    GraphQLAbstractType,
+    GraphQLEnumType,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLSchema,
+    GraphQLUnionType,
+    VariableNode,
+)
+
+from gateway.operation import FieldSelection, FragmentSelection, Selection
+
+_BUBBLE: Any = object()
+JSON = dict[str, Any]
+
+CollectedFields = dict[str, list[FieldSelection]]
+
+
+class ShapeCache:
+    """Per-plan memo of collected fields; keeps the merged selections it made alive."""
+
+    def __init__(self) -> None:
+        self.collected: dict[tuple[int, str], CollectedFields] = {}
+        self.merged: dict[tuple[int, ...], tuple[Selection, ...]] = {}
+
+
+class Shaper:
+    """Shapes one response; build one per request."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        variables: dict[str, Any],
+        errors: list[JSON],
+        *,
+        has_conditions: bool,
+        cache: ShapeCache | None = None,
+    ) -> None:
+        self.schema = schema
+        self.variables = variables
+        self.errors = errors
+        self.has_conditions = has_conditions
+        # Collected fields depend only on the selections and runtime type when the
+        # operation has no @skip/@include, so a plan-level cache may be shared.
+        self.cache = cache if cache is not None and not has_conditions else ShapeCache()
+        self.error_prefixes: set[tuple[Any, ...]] = set()
+        self.error_paths: set[tuple[Any, ...]] = set()
+        for error in errors:
+            path = error.get("path")
+            if isinstance(path, list):
+                self._note_error_path(path)
+
+    def shape_root(
+        self, root: GraphQLObjectType, selections: tuple[Selection, ...], data: JSON
+    ) -> JSON | None:
+        result = self._object(data, root, selections, [])
+        return None if result is _BUBBLE else result
+
+    # -- field collection --------------------------------------------------------------
+
+    def _included(self, directives: tuple[DirectiveNode, ...]) -> bool:
+        for directive in directives:
+            name = directive.name.value
+            if name not in ("skip", "include"):
+                continue
+            value: Any = None
+            for arg in directive.arguments or ():
+                if arg.name.value == "if":
+                    if isinstance(arg.value, BooleanValueNode):
+                        value = arg.value.value
+                    elif isinstance(arg.value, VariableNode):
+                        value = self.variables.get(arg.value.name.value)
+            if name == "skip" and value is True:
+                return False
+            if name == "include" and value is not True:
+                return False
+        return True
+
+    def _applies(self, condition: str | None, runtime: GraphQLObjectType) -> bool:
+        if condition is None or condition == runtime.name:
+            return True
+        cond_type = self.schema.get_type(condition)
+        if isinstance(cond_type, GraphQLInterfaceType | GraphQLUnionType):
+            return self.schema.is_sub_type(cond_type, runtime)
+        return False
+
+    def collect(
+        self, selections: tuple[Selection, ...], runtime: GraphQLObjectType
+    ) -> CollectedFields:
+        key = (id(selections), runtime.name)
+        cached = self.cache.collected.get(key)
+        if cached is not None:
+            return cached
+        fields: CollectedFields = {}
+        self._collect(selections, runtime, fields)
+        self.cache.collected[key] = fields
+        return fields
+
+    def merged(self, sels: list[FieldSelection]) -> tuple[Selection, ...]:
+        key = tuple(id(s) for s in sels)
+        found = self.cache.merged.get(key)
+        if found is None:
+            found = _concat(sels)
+            self.cache.merged[key] = found
+        return found
+
+    def _collect(
+        self, selections: tuple[Selection, ...], runtime: GraphQLObjectType, into: CollectedFields
+    ) -> None:
+        for sel in selections:
+            if self.has_conditions and not self._included(sel.directives):
+                continue
+            if isinstance(sel, FragmentSelection):
+                if self._applies(sel.type_condition, runtime):
+                    self._collect(sel.selections, runtime, into)
+            else:
+                into.setdefault(sel.response_key, []).append(sel)
+
+    # -- value completion ----------------------------------------------------------------
+
+    def _object(
+        self,
+        value: JSON,
+        type_: GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType,
+        selections: tuple[Selection, ...],
+        path: list[Any],
+    ) -> Any:
+        if isinstance(type_, GraphQLObjectType):
+            runtime = type_
+        else:
+            runtime_name = value.get("__typename")
+            candidate = (
+                self.schema.get_type(runtime_name) if isinstance(runtime_name, str) else None
+            )
+            if not isinstance(candidate, GraphQLObjectType) or not self.schema.is_sub_type(
+                type_, candidate
+            ):
+                self._error(
+                    path,
+                    f"Abstract type {type_.name} resolved to an unknown type "
+                    f"{runtime_name!r} at this path.",
+                )
+                return None
+            runtime = candidate
+        result: JSON = {}
+        for key, sels in self.collect(selections, runtime).items():
+            first = sels[0]
+            if first.name == "__typename":
+                result[key] = runtime.name
+                continue
+            if first.name in ("__schema", "__type"):
+                result[key] = value.get(key)
+                continue
+            field_def = runtime.fields.get(first.name)
+            if field_def is None:
+                continue
+            sub: tuple[Selection, ...] | None = None
+            if first.selections is not None:
+                sub = first.selections if len(sels) == 1 else self.merged(sels)
+            completed = self._complete(
+                value.get(key), field_def.type, sub, [*path, key], runtime, first.name
+            )
+            if completed is _BUBBLE:
+                return _BUBBLE
+            result[key] = completed
+        return result
+
+    def _complete(
+        self,
+        value: Any,
+        type_: GraphQLOutputType,
+        selections: tuple[Selection, ...] | None,
+        path: list[Any],
+        parent: GraphQLObjectType,
+        field_name: str,
+    ) -> Any:
+        if isinstance(type_, GraphQLNonNull):
+            completed = self._complete(value, type_.of_type, selections, path, parent, field_name)
+            if completed is None or completed is _BUBBLE:
+                if completed is None:
+                    self._error(
+                        path,
+                        f"Cannot return null for non-nullable field {parent.name}.{field_name}.",
+                    )
+                return _BUBBLE
+            return completed
+        if value is None:
+            return None
+        if isinstance(type_, GraphQLList):
+            if not isinstance(value, list):
+                self._error(path, f"Expected a list for {parent.name}.{field_name}.")
+                return None
+            items = []
+            for index, item in enumerate(value):
+                completed = self._complete(
+                    item, type_.of_type, selections, [*path, index], parent, field_name
+                )
+                if completed is _BUBBLE:
+                    return None
+                items.append(completed)
+            return items
+        if isinstance(type_, GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType):
+            if not isinstance(value, dict) or selections is None:
+                self._error(path, f"Expected an object for {parent.name}.{field_name}.")
+                return None
+            completed = self._object(value, type_, selections, path)
+            return None if completed is _BUBBLE else completed
+        if isinstance(type_, GraphQLEnumType) and value not in type_.values:
+            self._error(
+                path, f"Enum {type_.name} cannot represent value {value!r} for this client."
+            )
+            return None
+        return value
+
+    def _note_error_path(self, path: list[Any]) -> None:
+        self.error_paths.add(tuple(path))
+        for i in range(len(path) + 1):
+            self.error_prefixes.add(tuple(path[:i]))
+
+    def _error(self, path: list[Any], message: str) -> None:
+        here = tuple(path)
+        if here in self.error_prefixes or any(
+            here[:i] in self.error_paths for i in range(len(here))
+        ):
+            return  # an error already explains this null
+        self.errors.append({"message": message, "path": path})
+        self._note_error_path(path)
+
+
+def _concat(sels: list[FieldSelection]) -> tuple[Selection, ...]:
+    merged: list[Selection] = []
+    for sel in sels:
+        merged.extend(sel.selections or ())
+    return tuple(merged)
+
+
+def is_abstract(type_: Any) -> bool:
+    return isinstance(type_, GraphQLAbstractType)
