@@ -1,0 +1,151 @@
+"""The ``tonle`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+
+def _read_text(value: str, what: str) -> str:
+    path = Path(value)
+    if path.exists() and not path.is_dir():
+        return path.read_text(encoding="utf-8")
+    if what == "query":
+        return value
+    raise SystemExit(f"{what} file {value!r} does not exist; give the path of an existing file.")
+
+
+def _load_gateway(supergraph: str):  # type: ignore[no-untyped-def]
+    from gateway import Gateway, GatewayError
+
+    try:
+        return Gateway.from_sdl(_read_text(supergraph, "supergraph"))
+    except GatewayError as error:
+        raise SystemExit(f"{supergraph}: {error}") from None
+
+
+def cmd_gateway(args: argparse.Namespace) -> int:
+    from gateway import GatewaySettings, create_app
+    from tonle.serving import Service, ServiceGroup
+
+    settings = GatewaySettings.from_env()
+    supergraph = args.supergraph or settings.supergraph_path
+    if not supergraph:
+        raise SystemExit("give the supergraph: tonle gateway --supergraph FILE (or TONLE_SUPERGRAPH)")
+    gateway = _load_gateway(supergraph)
+    open_mode = args.open or settings.open_mode
+    keys: dict[str, str] = {}
+    if open_mode:
+        print(
+            "WARNING: --open: partner authentication and access policies are OFF. "
+            "Every client sees every field. Use this only for conformance runs and "
+            "single-tenant development.",
+            file=sys.stderr,
+        )
+    else:
+        keys_file = args.partner_keys or settings.partner_keys_file
+        if not keys_file:
+            raise SystemExit(
+                "no partner credentials are configured: give --partner-keys FILE "
+                "(JSON {\"<api key>\": \"<partner>\"}) or TONLE_PARTNER_KEYS_FILE, "
+                "or run with --open for development."
+            )
+        keys = json.loads(Path(keys_file).read_text(encoding="utf-8"))
+    app = create_app(
+        gateway,
+        open_mode=open_mode,
+        partner_keys=keys,
+        subgraph_timeout_s=settings.subgraph_timeout_s,
+        gateway_secret=settings.gateway_secret,
+        subgraph_urls=settings.subgraph_urls,
+    )
+
+    async def run() -> None:
+        group = ServiceGroup()
+        group.install_signal_handlers()
+        url = await group.start(Service("gateway", app, args.port, args.host))
+        print(f"Tonle gateway on {url}/graphql", file=sys.stderr)
+        await group.wait()
+
+    asyncio.run(run())
+    return 0
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from gateway import GatewayError, print_plan
+
+    gateway = _load_gateway(args.supergraph)
+    try:
+        prepared = gateway.prepare(_read_text(args.query, "query"), args.operation_name)
+    except GatewayError as error:
+        raise SystemExit(str(error)) from None
+    print(print_plan(prepared.plan))
+    return 0
+
+
+def cmd_compose(args: argparse.Namespace) -> int:
+    from tonle.compose import compose_command
+
+    return compose_command(args)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from tonle.demo import run_demo
+
+    return run_demo(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tonle", description="Tonle: a federated GraphQL layer for social protection registries."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    gw = sub.add_parser("gateway", help="run the federation gateway")
+    gw.add_argument("--supergraph", help="supergraph SDL file")
+    gw.add_argument("--port", type=int, default=4000)
+    gw.add_argument("--host", default="127.0.0.1")
+    gw.add_argument(
+        "--open",
+        action="store_true",
+        help="turn off partner authentication and policies (conformance runs, development)",
+    )
+    gw.add_argument("--partner-keys", help='JSON file {"<api key>": "<partner>"}')
+    gw.set_defaults(func=cmd_gateway)
+
+    plan = sub.add_parser("plan", help="print the query plan of an operation")
+    plan.add_argument("--supergraph", required=True, help="supergraph SDL file")
+    plan.add_argument("--query", required=True, help="a GraphQL document, or a file holding one")
+    plan.add_argument("--operation-name")
+    plan.set_defaults(func=cmd_plan)
+
+    compose = sub.add_parser("compose", help="compose subgraphs into a supergraph SDL")
+    compose.add_argument(
+        "--subgraph",
+        action="append",
+        required=True,
+        metavar="NAME=SOURCE[@ROUTING_URL]",
+        help="a subgraph: SOURCE is a live GraphQL URL (its _service { sdl } is read) or an "
+        "SDL file; ROUTING_URL is where the gateway will reach it (default: SOURCE if a URL)",
+    )
+    compose.add_argument("-o", "--output", help="write the supergraph here (default: stdout)")
+    compose.set_defaults(func=cmd_compose)
+
+    demo = sub.add_parser("demo", help="run every part on 127.0.0.1 with synthetic data")
+    demo.add_argument("--data-dir", default=".tonle")
+    demo.add_argument("--port", type=int, default=4000, help="the gateway's port")
+    demo.add_argument("--people", type=int, default=2000, help="synthetic population size")
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
