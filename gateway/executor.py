@@ -170,6 +170,7 @@ async def _run_entities(
     fetch = node.node
     assert fetch.requires is not None
     shapes = {r.type_name: r.fields for r in fetch.requires}
+    renames = {r.type_name: r.sent_typename for r in fetch.requires if r.sent_typename}
     representations: list[JSON] = []
     targets: list[list[tuple[JSON, list[ResponsePathItem]]]] = []
     index: dict[bytes, int] = {}
@@ -180,6 +181,10 @@ async def _run_entities(
         rep = project(obj, shape)
         if rep is _MISSING or rep is None:
             continue
+        if renames:
+            sent = renames.get(obj["__typename"])
+            if sent is not None:
+                rep["__typename"] = sent
         key = orjson.dumps(rep)
         position = index.get(key)
         if position is None:

@@ -115,6 +115,7 @@ class FetchGroup:
     variables: set[str] = field(default_factory=set)
     deps: set[int] = field(default_factory=set)
     requires: dict[str, dict[str, ProjectedField]] = field(default_factory=dict)
+    sent_typenames: dict[str, str] = field(default_factory=dict)
     parent_ctx: dict[str, Ctx] = field(default_factory=dict)
 
     @property
@@ -406,6 +407,10 @@ class _Planning:
     def plan_selections(
         self, ctx: Ctx, parent_type: str, selections: tuple[Selection, ...]
     ) -> None:
+        info = self.sg.types.get(parent_type)
+        if info is not None and ctx.group.graph in info.interface_object_graphs:
+            self.plan_interface_object(ctx, parent_type, selections)
+            return
         if self.is_abstract(parent_type):
             ctx.out.add_field("__typename", "__typename", "", "", False)
             for runtime in self.possible_in_graph(parent_type, ctx.group.graph):
@@ -431,6 +436,65 @@ class _Planning:
             self.client_keys(selections, parent_type),
         )
         self.plan_concrete(sub, parent_type, selections)
+
+    def plan_interface_object(
+        self, ctx: Ctx, interface: str, selections: tuple[Selection, ...]
+    ) -> None:
+        """Plan under an interface that this subgraph only knows as an @interfaceObject.
+
+        The subgraph answers ``__typename`` with the interface's name, so anything that
+        needs the real type (``__typename``, type conditions, fields it lacks) is fetched
+        from a subgraph that knows the interface as one, by the interface's key.
+        """
+        graph = ctx.group.graph
+        local: list[FieldSelection] = []
+        rest: list[Selection] = []
+        for sel in selections:
+            if (
+                isinstance(sel, FieldSelection)
+                and sel.name != "__typename"
+                and self.resolvable_locally(graph, interface, sel.name, ctx.provided, False)
+            ):
+                local.append(sel)
+            elif (
+                isinstance(sel, FragmentSelection)
+                and sel.type_condition in (None, interface)
+                and not sel.directives_text
+            ):
+                self.plan_interface_object(ctx, interface, sel.selections)
+            else:
+                rest.append(sel)
+        ctx.out.add_field("__typename", "__typename", "", "", False)
+        keys_ctx = Ctx(
+            ctx.group,
+            ctx.out,
+            ctx.path,
+            ctx.provided,
+            ctx.at_entity_root,
+            self.client_keys(selections, interface),
+        )
+        for field_sel in local:
+            self.add_local(keys_ctx, interface, field_sel)
+        if not rest:
+            return
+        info = self.sg.types[interface]
+        targets = [
+            (g, [k for k in keys if k.resolvable])
+            for g, keys in info.keys.items()
+            if g not in info.interface_object_graphs
+        ]
+        targets = [(g, keys) for g, keys in targets if keys]
+        if not targets:
+            raise PlanningError(
+                f"cannot find the concrete type of {interface} objects from subgraph "
+                f"{self.sg.subgraphs[graph].name!r}: no subgraph knows {interface} as an "
+                "interface with a resolvable @key."
+            )
+        target, keys = targets[0]
+        child = self.child_group(keys_ctx, target, interface)
+        self.ensure_representation(child, keys_ctx, interface, keys[0].selection)
+        child_ctx = Ctx(child, child.out.fragment(interface), ctx.path, None, True, {})
+        self.plan_selections(child_ctx, interface, tuple(rest))
 
     def _for_runtime(
         self, selections: tuple[Selection, ...], runtime: str
@@ -518,7 +582,10 @@ class _Planning:
         if out.children.is_empty():
             out.children.add_field("__typename", "__typename", "", "", False)
 
-    def jump_targets(self, type_name: str, field_name: str) -> list[tuple[str, list[EntityKey]]]:
+    def jump_targets(
+        self, type_name: str, field_name: str
+    ) -> list[tuple[str, list[EntityKey], str]]:
+        """Subgraphs that resolve the field, their keys, and the type to ask them for."""
         info = self.sg.types.get(type_name)
         if info is None:
             return []
@@ -528,7 +595,22 @@ class _Planning:
                 continue
             keys = [k for k in info.keys.get(graph, []) if k.resolvable]
             if keys:
-                targets.append((graph, keys))
+                targets.append((graph, keys, type_name))
+        if targets:
+            return targets
+        # An @interfaceObject subgraph resolves it through an interface of the type.
+        object_type = self.schema.get_type(type_name)
+        for interface in getattr(object_type, "interfaces", ()):
+            iinfo = self.sg.types.get(interface.name)
+            if iinfo is None:
+                continue
+            for graph in sorted(iinfo.interface_object_graphs):
+                ifig = self.field_in_graph(interface.name, field_name, graph)
+                if ifig is None or ifig.external or ifig.overridden:
+                    continue
+                keys = [k for k in iinfo.keys.get(graph, []) if k.resolvable]
+                if keys:
+                    targets.append((graph, keys, interface.name))
         return targets
 
     def jump(self, ctx: Ctx, type_name: str, sel: FieldSelection) -> None:
@@ -545,16 +627,18 @@ class _Planning:
             # Fetch it beside this group, from the same parent data, rather than after it.
             parent_ctx = ctx.group.parent_ctx.get(type_name)
             if parent_ctx is not None and any(
-                self._key_local(parent_ctx, type_name, key) for _, keys in targets for key in keys
+                self._key_local(parent_ctx, type_name, key)
+                for _, keys, _ in targets
+                for key in keys
             ):
                 origin = parent_ctx
 
         fdef = self._field_def(type_name, sel.name)
         target_type = get_named_type(fdef.type).name
 
-        def preference(item: tuple[str, list[EntityKey]]) -> tuple[int, int, int, int]:
-            graph, keys = item
-            fig = self.field_in_graph(type_name, sel.name, graph)
+        def preference(item: tuple[str, list[EntityKey], str]) -> tuple[int, int, int, int]:
+            graph, keys, entity_type = item
+            fig = self.field_in_graph(entity_type, sel.name, graph)
             return (
                 int(any(self._key_local(origin, type_name, k) for k in keys)),
                 int((origin.group.id, graph, origin.path) in self.child_index),
@@ -562,12 +646,15 @@ class _Planning:
                 self.score(graph, target_type, sel.selections),
             )
 
-        graph, keys = max(targets, key=preference)
+        graph, keys, entity_type = max(targets, key=preference)
         key = next((k for k in keys if self._key_local(origin, type_name, k)), keys[0])
         child = self.child_group(origin, graph, type_name)
         self.ensure_representation(child, origin, type_name, key.selection)
-        child_ctx = Ctx(child, child.out.fragment(type_name), origin.path, None, True, {})
-        self.plan_field(child_ctx, type_name, sel)
+        if entity_type != type_name:
+            child.sent_typenames[type_name] = entity_type
+            child.parent_ctx.setdefault(entity_type, origin)
+        child_ctx = Ctx(child, child.out.fragment(entity_type), origin.path, None, True, {})
+        self.plan_field(child_ctx, entity_type, sel)
 
     def _key_local(self, ctx: Ctx, type_name: str, key: EntityKey) -> bool:
         return self.fieldset_local(
@@ -751,7 +838,9 @@ class _Planning:
             "{_entities(representations:$representations)" + group.out.render() + "}"
         )
         requires = tuple(
-            RequiresSelection(type_name, tuple(fields.values()))
+            RequiresSelection(
+                type_name, tuple(fields.values()), group.sent_typenames.get(type_name)
+            )
             for type_name, fields in group.requires.items()
         )
         fetch = FetchNode(

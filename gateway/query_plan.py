@@ -24,6 +24,9 @@ class RequiresSelection:
 
     type_name: str
     fields: tuple[ProjectedField, ...]
+    # what to send as __typename when it differs from the runtime type (an
+    # @interfaceObject subgraph knows the interface, not the implementation)
+    sent_typename: str | None = None
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,8 @@ def _print_node(node: PlanNode, level: int, lines: list[str]) -> None:
         if node.requires is not None:
             lines.append(f"{pad}  {{")
             for requirement in node.requires:
-                lines.append(f"{pad}    ... on {requirement.type_name} {{")
+                sent = f" as {requirement.sent_typename}" if requirement.sent_typename else ""
+                lines.append(f"{pad}    ... on {requirement.type_name}{sent} {{")
                 _print_projection(requirement.fields, level + 3, lines)
                 lines.append(f"{pad}    }}")
             lines.append(f"{pad}  }} =>")

@@ -93,16 +93,22 @@ class Shaper:
                 return False
         return True
 
-    def _applies(self, condition: str | None, runtime: GraphQLObjectType) -> bool:
+    def _applies(
+        self, condition: str | None, runtime: GraphQLObjectType | GraphQLInterfaceType
+    ) -> bool:
         if condition is None or condition == runtime.name:
             return True
         cond_type = self.schema.get_type(condition)
+        if isinstance(runtime, GraphQLInterfaceType):
+            return False
         if isinstance(cond_type, GraphQLInterfaceType | GraphQLUnionType):
             return self.schema.is_sub_type(cond_type, runtime)
         return False
 
     def collect(
-        self, selections: tuple[Selection, ...], runtime: GraphQLObjectType
+        self,
+        selections: tuple[Selection, ...],
+        runtime: GraphQLObjectType | GraphQLInterfaceType,
     ) -> CollectedFields:
         key = (id(selections), runtime.name)
         cached = self.cache.collected.get(key)
@@ -122,7 +128,10 @@ class Shaper:
         return found
 
     def _collect(
-        self, selections: tuple[Selection, ...], runtime: GraphQLObjectType, into: CollectedFields
+        self,
+        selections: tuple[Selection, ...],
+        runtime: GraphQLObjectType | GraphQLInterfaceType,
+        into: CollectedFields,
     ) -> None:
         for sel in selections:
             if self.has_conditions and not self._included(sel.directives):
@@ -144,6 +153,9 @@ class Shaper:
     ) -> Any:
         if isinstance(type_, GraphQLObjectType):
             runtime = type_
+        elif isinstance(type_, GraphQLInterfaceType) and value.get("__typename") == type_.name:
+            # From an @interfaceObject subgraph, with only interface fields selected.
+            return self._fields(value, type_, selections, path)
         else:
             runtime_name = value.get("__typename")
             candidate = (
@@ -159,6 +171,15 @@ class Shaper:
                 )
                 return None
             runtime = candidate
+        return self._fields(value, runtime, selections, path)
+
+    def _fields(
+        self,
+        value: JSON,
+        runtime: GraphQLObjectType | GraphQLInterfaceType,
+        selections: tuple[Selection, ...],
+        path: list[Any],
+    ) -> Any:
         result: JSON = {}
         for key, sels in self.collect(selections, runtime).items():
             first = sels[0]
@@ -188,7 +209,7 @@ class Shaper:
         type_: GraphQLOutputType,
         selections: tuple[Selection, ...] | None,
         path: list[Any],
-        parent: GraphQLObjectType,
+        parent: GraphQLObjectType | GraphQLInterfaceType,
         field_name: str,
     ) -> Any:
         if isinstance(type_, GraphQLNonNull):

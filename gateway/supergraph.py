@@ -384,8 +384,10 @@ def _read_field(
 ) -> dict[str, FieldInGraph]:
     joins = [d for d in node.directives or () if d.name.value == f"{join}__field"]
     context = f"{owner.name}.{node.name.value}"
-    if not joins or all("graph" not in _args(d) for d in joins):
+    if not joins:
         return {g: FieldInGraph(graph=g) for g in owner.graphs}
+    # A bare @join__field (no graph) marks a field that no subgraph resolves on this
+    # type directly: an @interfaceObject subgraph adds it through the interface.
     found: dict[str, FieldInGraph] = {}
     for directive in joins:
         args = _args(directive)
