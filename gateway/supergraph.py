@@ -9,7 +9,7 @@ which graph knows which interface implementations and union members.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from graphql import (
     DirectiveNode,
@@ -73,6 +73,7 @@ class FieldInGraph:
     type_in_graph: str | None = None
     overridden: bool = False
     override_label: str | None = None
+    override_from: str | None = None
 
 
 @dataclass
@@ -163,7 +164,44 @@ def _spec_name(url: str) -> tuple[str, str]:
     return parts[-2], parts[-1]
 
 
-def load_supergraph(sdl: str) -> Supergraph:
+def override_label_active(label: str, enabled: frozenset[str] = frozenset()) -> bool:
+    """Whether a progressive ``@override`` label is in force.
+
+    ``percent(100)`` is always in force and ``percent(0)`` never; other percentages and
+    custom labels are in force only when listed in ``enabled`` (``TONLE_OVERRIDE_LABELS``).
+    Plans stay deterministic: the gateway does not flip a coin per request.
+    """
+    if label in enabled:
+        return True
+    if label.startswith("percent(") and label.endswith(")"):
+        try:
+            return float(label[8:-1]) >= 100
+        except ValueError:
+            return False
+    return False
+
+
+def _apply_progressive_overrides(
+    types: dict[str, TypeInfo], subgraphs: dict[str, SubgraphInfo], enabled: frozenset[str]
+) -> None:
+    by_name = {info.name: enum for enum, info in subgraphs.items()}
+    for info in types.values():
+        for name, graphs in info.fields.items():
+            for graph, fig in list(graphs.items()):
+                if fig.override_label is None or fig.override_from is None:
+                    continue
+                old = by_name.get(fig.override_from)
+                if override_label_active(fig.override_label, enabled):
+                    if old is not None and old in graphs:
+                        graphs[old] = replace(graphs[old], overridden=True)
+                else:
+                    graphs[graph] = replace(fig, overridden=True)
+                    if old is not None and old not in graphs:
+                        graphs[old] = FieldInGraph(graph=old)
+            info.fields[name] = graphs
+
+
+def load_supergraph(sdl: str, *, override_labels: frozenset[str] = frozenset()) -> Supergraph:
     """Parse and check a supergraph SDL; raise :class:`SupergraphError` saying what is wrong."""
     try:
         document = parse(sdl)
@@ -237,6 +275,7 @@ def load_supergraph(sdl: str) -> Supergraph:
 
     subgraphs = _read_graphs(document, join)
     types = _read_types(document, join, subgraphs)
+    _apply_progressive_overrides(types, subgraphs, override_labels)
 
     spec_prefixes = frozenset(f"{p}__" for n, p in prefixes.items() if n in EXECUTION_SPECS)
     spec_directives = {p for n, p in prefixes.items() if n in EXECUTION_SPECS}
@@ -409,6 +448,7 @@ def _read_field(
             type_in_graph=args.get("type") if isinstance(args.get("type"), str) else None,  # type: ignore[arg-type]
             overridden=args.get("usedOverridden") is True,
             override_label=override_label if isinstance(override_label, str) else None,
+            override_from=str(args["override"]) if isinstance(args.get("override"), str) else None,
         )
     return found
 

@@ -593,3 +593,29 @@ def test_the_api_schema_hides_the_join_machinery() -> None:
     assert "@link" not in printed
     assert "type Person" in printed
     parse(printed)
+
+
+def progressive(label: str) -> str:
+    return supergraph(
+        local_graphs("OLD", "NEW"),
+        f"""
+type Person @join__type(graph: OLD, key: "id") @join__type(graph: NEW, key: "id") {{
+  id: ID!
+  level: Int @join__field(graph: OLD, overrideLabel: "{label}") @join__field(graph: NEW, override: "old", overrideLabel: "{label}")
+}}
+
+type Query @join__type(graph: OLD) @join__type(graph: NEW) {{
+  person: Person @join__field(graph: OLD)
+}}
+""",
+    )
+
+
+def test_progressive_override_at_100_percent_moves_the_field() -> None:
+    assert 'Fetch(service: "new")' in plan_of(progressive("percent(100)"), "{ person { level } }")
+
+
+def test_progressive_override_below_100_percent_keeps_the_field_where_it_was() -> None:
+    plan = plan_of(progressive("percent(30)"), "{ person { level } }")
+    assert 'Fetch(service: "new")' not in plan
+    assert "level" in plan
