@@ -74,6 +74,12 @@ class AiohttpTransport:
             raise SubgraphFetchError(
                 service, f"request failed ({error.__class__.__name__})"
             ) from None
+        if status in (401, 403):
+            raise SubgraphFetchError(
+                service,
+                f"HTTP {status}: it refused the gateway's credentials "
+                "(do the gateway and the subgraph share TONLE_GATEWAY_SECRET?)",
+            )
         try:
             parsed: Any = orjson.loads(body)
         except orjson.JSONDecodeError:
