@@ -359,13 +359,24 @@ class _Planning:
         return QueryPlan(node=self.build_tree())
 
     def plan_root(
-        self, root: str, selections: tuple[Selection, ...], directives_text: str, ordered: bool
+        self,
+        root: str,
+        selections: tuple[Selection, ...],
+        directives_text: str,
+        ordered: bool,
+        condition_vars: frozenset[str] = frozenset(),
     ) -> None:
         for sel in selections:
             if isinstance(sel, FragmentSelection):
                 if not self.applies(sel.type_condition, root):
                     continue
-                self.plan_root(root, sel.selections, directives_text + sel.directives_text, ordered)
+                self.plan_root(
+                    root,
+                    sel.selections,
+                    directives_text + sel.directives_text,
+                    ordered,
+                    condition_vars | variables_in(sel.directives),
+                )
                 continue
             if sel.name == "__typename" or sel.name in INTROSPECTION_FIELDS:
                 continue
@@ -401,6 +412,7 @@ class _Planning:
             out = group.out
             if directives_text:
                 out = out.fragment(root, directives_text)
+                group.variables |= condition_vars
             ctx = Ctx(group, out, (), None, False, {})
             self.plan_field(ctx, root, sel)
 
@@ -526,6 +538,7 @@ class _Planning:
                 if not self.applies(sel.type_condition, type_name):
                     continue
                 if sel.directives_text:
+                    ctx.group.variables |= variables_in(sel.directives)
                     inner = Ctx(
                         ctx.group,
                         ctx.out.fragment(type_name, sel.directives_text),

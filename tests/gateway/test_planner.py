@@ -619,3 +619,15 @@ def test_progressive_override_below_100_percent_keeps_the_field_where_it_was() -
     plan = plan_of(progressive("percent(30)"), "{ person { level } }")
     assert 'Fetch(service: "new")' not in plan
     assert "level" in plan
+
+
+def test_variables_in_fragment_conditions_are_declared() -> None:
+    query = """
+    query Q($x: Boolean!, $y: Boolean!) {
+      ... @include(if: $y) { povertyLevels }
+      person(spid: "1") { ... on Person @include(if: $x) { familyName } }
+    }
+    """
+    plan = plan_of(ENTITY_JUMP, query)
+    assert "query Q__idpoor__0($y: Boolean!)" in plan
+    assert "query Q__identity__1($x: Boolean!)" in plan
