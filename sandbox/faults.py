@@ -1,0 +1,151 @@
+"""What every sandbox shares: adjustable latency and failures, and request counters.
+
+They stand in for the real behaviour of operators' systems (slow answers, errors,
+outages) so that the subgraphs' timeouts, retries and circuit breakers can be tested.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+from dataclasses import dataclass, field, fields
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+
+@dataclass
+class Faults:
+    """Behaviour to inject; changed at run time through ``POST /admin/config``."""
+
+    latency_ms: float = 0.0
+    jitter_ms: float = 0.0
+    error_rate: float = 0.0
+    hang: bool = False
+    outage: bool = False
+
+    @classmethod
+    def from_env(cls, prefix: str) -> Faults:
+        """Read ``<PREFIX>_LATENCY_MS``, ``_JITTER_MS``, ``_ERROR_RATE``, ``_HANG``, ``_OUTAGE``."""
+
+        def number(name: str) -> float:
+            raw = os.environ.get(f"{prefix}_{name}", "")
+            try:
+                return float(raw) if raw else 0.0
+            except ValueError:
+                raise SystemExit(f"{prefix}_{name}={raw!r} is not a number") from None
+
+        def flag(name: str) -> bool:
+            return os.environ.get(f"{prefix}_{name}", "") in ("1", "true", "yes")
+
+        return cls(
+            latency_ms=number("LATENCY_MS"),
+            jitter_ms=number("JITTER_MS"),
+            error_rate=number("ERROR_RATE"),
+            hang=flag("HANG"),
+            outage=flag("OUTAGE"),
+        )
+
+    def update(self, values: dict[str, object]) -> list[str]:
+        """Apply the known keys of ``values``; return the problems with the others."""
+        known = {f.name: f.type for f in fields(self)}
+        problems = []
+        for key, value in values.items():
+            if key not in known:
+                problems.append(f"unknown setting {key!r}; known: {', '.join(known)}")
+            elif key in ("hang", "outage"):
+                if not isinstance(value, bool):
+                    problems.append(f"{key} must be true or false")
+                else:
+                    setattr(self, key, value)
+            elif not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+                problems.append(f"{key} must be a number >= 0")
+            else:
+                setattr(self, key, float(value))
+        return problems
+
+
+@dataclass
+class Stats:
+    """Requests served, for tests and benchmarks to count calls."""
+
+    requests: int = 0
+    batch_requests: int = 0
+    spids_requested: int = 0
+    by_path: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "requests": self.requests,
+            "batch_requests": self.batch_requests,
+            "spids_requested": self.spids_requested,
+            "by_path": dict(self.by_path),
+        }
+
+
+class FaultInjection:
+    """ASGI middleware applying :class:`Faults` to requests outside ``/admin`` and ``/health``."""
+
+    def __init__(self, app: ASGIApp, faults: Faults, stats: Stats) -> None:
+        self.app = app
+        self.faults = faults
+        self.stats = stats
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or path.startswith(("/admin", "/health", "/openapi")):
+            await self.app(scope, receive, send)
+            return
+        self.stats.requests += 1
+        self.stats.by_path[path] = self.stats.by_path.get(path, 0) + 1
+        faults = self.faults
+        if faults.outage:
+            await _error(503, "the service is down (injected outage)")(scope, receive, send)
+            return
+        if faults.hang:
+            await asyncio.sleep(3600)
+        delay = faults.latency_ms + (random.uniform(0, faults.jitter_ms) if faults.jitter_ms else 0)
+        if delay > 0:
+            await asyncio.sleep(delay / 1000)
+        if faults.error_rate and random.random() < faults.error_rate:
+            await _error(500, "internal error (injected)")(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _error(status: int, message: str) -> Response:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def admin_routes(faults: Faults, stats: Stats) -> list[object]:
+    """``GET /admin/stats``, ``POST /admin/reset-stats``, ``GET|POST /admin/config``."""
+    from starlette.routing import Route
+
+    async def get_stats(_: Request) -> Response:
+        return JSONResponse(stats.as_dict())
+
+    async def reset_stats(_: Request) -> Response:
+        stats.requests = stats.batch_requests = stats.spids_requested = 0
+        stats.by_path.clear()
+        return JSONResponse(stats.as_dict())
+
+    async def config(request: Request) -> Response:
+        if request.method == "POST":
+            try:
+                values = await request.json()
+            except ValueError:
+                return _error(400, "send the settings as a JSON object")
+            if not isinstance(values, dict):
+                return _error(400, "send the settings as a JSON object")
+            problems = faults.update(values)
+            if problems:
+                return JSONResponse({"error": "; ".join(problems)}, status_code=400)
+        return JSONResponse({f.name: getattr(faults, f.name) for f in fields(faults)})
+
+    return [
+        Route("/admin/stats", get_stats),
+        Route("/admin/reset-stats", reset_stats, methods=["POST"]),
+        Route("/admin/config", config, methods=["GET", "POST"]),
+    ]

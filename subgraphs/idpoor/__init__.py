@@ -1,0 +1,8 @@
+"""The idpoor subgraph: ``Person.idpoor``, fetched live from the Ministry of Planning's system."""
+
+from __future__ import annotations
+
+from subgraphs.idpoor.app import create_app
+from subgraphs.idpoor.schema import schema
+
+__all__ = ["create_app", "schema"]
