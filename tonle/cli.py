@@ -34,7 +34,9 @@ def cmd_gateway(args: argparse.Namespace) -> int:
     settings = GatewaySettings.from_env()
     supergraph = args.supergraph or settings.supergraph_path
     if not supergraph:
-        raise SystemExit("give the supergraph: tonle gateway --supergraph FILE (or TONLE_SUPERGRAPH)")
+        raise SystemExit(
+            "give the supergraph: tonle gateway --supergraph FILE (or TONLE_SUPERGRAPH)"
+        )
     gateway = _load_gateway(supergraph)
     open_mode = args.open or settings.open_mode
     keys: dict[str, str] = {}
@@ -50,7 +52,7 @@ def cmd_gateway(args: argparse.Namespace) -> int:
         if not keys_file:
             raise SystemExit(
                 "no partner credentials are configured: give --partner-keys FILE "
-                "(JSON {\"<api key>\": \"<partner>\"}) or TONLE_PARTNER_KEYS_FILE, "
+                '(JSON {"<api key>": "<partner>"}) or TONLE_PARTNER_KEYS_FILE, '
                 "or run with --open for development."
             )
         keys = json.loads(Path(keys_file).read_text(encoding="utf-8"))
@@ -100,7 +102,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="tonle", description="Tonle: a federated GraphQL layer for social protection registries."
+        prog="tonle",
+        description="Tonle: a federated GraphQL layer for social protection registries.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
 

@@ -1,0 +1,135 @@
+"""``tonle demo``: every part on 127.0.0.1 with synthetic data, in one process.
+
+First start: generate a synthetic population, migrate and seed the registry database
+and the IDPoor sandbox's own database under the data directory. Later starts reuse
+them. Each start makes a fresh gateway secret (subgraphs accept only the gateway) and
+a fresh demo partner API key, written to ``<data dir>/demo-credentials.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import secrets
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+DEMO_SEED = 20261124
+
+
+@dataclass(frozen=True)
+class DemoPorts:
+    gateway: int
+    identity: int
+    idpoor: int
+    idpoor_sandbox: int
+
+    @classmethod
+    def from_gateway(cls, port: int) -> DemoPorts:
+        return cls(gateway=port, identity=port + 1, idpoor=port + 2, idpoor_sandbox=port + 101)
+
+
+def write_credentials(data_dir: Path, gateway_url: str) -> dict[str, str]:
+    """A fresh demo partner key, written where the README says it is."""
+    credentials = {
+        "partner": "demo-partner",
+        "api_key": "tonle_demo_" + secrets.token_urlsafe(24),
+        "gateway": gateway_url,
+    }
+    path = data_dir / "demo-credentials.json"
+    path.write_text(json.dumps(credentials, indent=2) + "\n", encoding="utf-8")
+    path.chmod(0o600)
+    return credentials
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    data_dir = Path(args.data_dir).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_demo(data_dir, DemoPorts.from_gateway(args.port), args.people))
+    return 0
+
+
+async def _demo(data_dir: Path, ports: DemoPorts, people: int) -> None:
+    import aiohttp
+
+    from gateway import Gateway, create_app
+    from gateway.composition import SubgraphSource, compose, fetch_subgraph_sdl
+    from policies import SIGNATURE_HEADER, sign
+    from tonle.demo_data import demo_village, prepare_data
+    from tonle.serving import Service, ServiceGroup
+
+    secret = secrets.token_hex(32)
+    os.environ["TONLE_GATEWAY_SECRET"] = secret  # read by the subgraphs' HTTP shell
+
+    say(f"Tonle demo: data in {data_dir}")
+    stores = await prepare_data(data_dir, people, DEMO_SEED, say)
+
+    from sandbox.idpoor import create_app as create_idpoor_sandbox
+    from subgraphs.identity import create_app as create_identity
+    from subgraphs.idpoor import create_app as create_idpoor
+
+    group = ServiceGroup()
+    group.install_signal_handlers()
+    sandbox_url = await group.start(
+        Service(
+            "IDPoor sandbox",
+            create_idpoor_sandbox(str(stores.idpoor_database)),
+            ports.idpoor_sandbox,
+        )
+    )
+    identity_url = await group.start(
+        Service("identity subgraph", create_identity(stores.registry_url), ports.identity)
+    )
+    idpoor_url = await group.start(
+        Service("idpoor subgraph", create_idpoor(operator_url=sandbox_url), ports.idpoor)
+    )
+
+    subgraphs = {"identity": identity_url + "/graphql", "idpoor": idpoor_url + "/graphql"}
+    sources = []
+    async with aiohttp.ClientSession() as session:
+        for name, url in subgraphs.items():
+            sdl = await fetch_subgraph_sdl(
+                session, url, sign=lambda body: {SIGNATURE_HEADER: sign(secret, body)}
+            )
+            sources.append(SubgraphSource(name=name, url=url, sdl=sdl))
+    supergraph_sdl = compose(sources)
+    (data_dir / "supergraph.graphql").write_text(supergraph_sdl, encoding="utf-8")
+
+    gateway_url = f"http://127.0.0.1:{ports.gateway}"
+    credentials = write_credentials(data_dir, gateway_url + "/graphql")
+    app = create_app(
+        Gateway.from_sdl(supergraph_sdl),
+        partner_keys={credentials["api_key"]: credentials["partner"]},
+        gateway_secret=secret,
+    )
+    await group.start(Service("gateway", app, ports.gateway))
+
+    village = await demo_village(stores.registry_url)
+    query = (
+        f'{{ people(villageCode: "{village}", first: 5) '
+        "{ edges { node { spid familyName idpoor { level } } } } }"
+    )
+    payload = json.dumps({"query": query})
+    say("")
+    say(f"Gateway:     {gateway_url}/graphql  (explorer: open it in a browser)")
+    say(f"API key:     {credentials['api_key']}  (also in {data_dir / 'demo-credentials.json'})")
+    say(f"Supergraph:  {data_dir / 'supergraph.graphql'}")
+    say("")
+    say("Try:")
+    say(
+        f"  curl -s {gateway_url}/graphql -H 'Authorization: Bearer {credentials['api_key']}' "
+        f"-H 'Content-Type: application/json' -d '{payload}'"
+    )
+    say("")
+    say("Ctrl-C stops everything.")
+    await group.wait()
+    say("Stopped.")
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stdout, flush=True)
