@@ -116,27 +116,40 @@ async def _run_root(
         )
 
 
-def collect_entities(data: Any, path: tuple[str, ...]) -> list[tuple[JSON, list[ResponsePathItem]]]:
-    """The objects at ``path`` ("@" = each list item, at any depth) with their concrete paths."""
-    found: list[tuple[JSON, list[ResponsePathItem]]] = []
+def collect_entities(data: Any, path: tuple[str, ...]) -> list[JSON]:
+    """The objects at ``path`` ("@" = each list item, at any depth); nulls are skipped."""
+    current = _objects([data])
+    for segment in path:
+        if segment != "@":  # lists are unwrapped at every step anyway
+            current = _objects([obj.get(segment) for obj in current])
+    return current
+
+
+def _objects(values: list[Any]) -> list[JSON]:
+    found: list[JSON] = []
+    for value in values:
+        if isinstance(value, dict):
+            found.append(value)
+        elif isinstance(value, list):
+            found.extend(_objects(value))
+    return found
+
+
+def entity_paths(data: Any, path: tuple[str, ...]) -> dict[int, list[ResponsePathItem]]:
+    """The concrete response path of each object at ``path``, by ``id()``; for errors only."""
+    found: dict[int, list[ResponsePathItem]] = {}
 
     def walk(value: Any, i: int, concrete: list[ResponsePathItem]) -> None:
-        if value is None:
-            return
         if isinstance(value, list):
             for index, item in enumerate(value):
                 walk(item, i, [*concrete, index])
-            return
-        if not isinstance(value, dict):
-            return
-        if i == len(path):
-            found.append((value, concrete))
-            return
-        segment = path[i]
-        if segment == "@":
-            walk(value, i + 1, concrete)  # lists are unwrapped above
-            return
-        walk(value.get(segment), i + 1, [*concrete, segment])
+        elif isinstance(value, dict):
+            if i == len(path):
+                found.setdefault(id(value), concrete)
+            elif path[i] == "@":
+                walk(value, i + 1, concrete)
+            else:
+                walk(value.get(path[i]), i + 1, [*concrete, path[i]])
 
     walk(data, 0, [])
     return found
@@ -172,9 +185,9 @@ async def _run_entities(
     shapes = {r.type_name: r.fields for r in fetch.requires}
     renames = {r.type_name: r.sent_typename for r in fetch.requires if r.sent_typename}
     representations: list[JSON] = []
-    targets: list[list[tuple[JSON, list[ResponsePathItem]]]] = []
+    targets: list[list[JSON]] = []
     index: dict[bytes, int] = {}
-    for obj, concrete in collect_entities(state.data, node.path):
+    for obj in collect_entities(state.data, node.path):
         shape = shapes.get(obj.get("__typename"))  # type: ignore[arg-type]
         if shape is None:
             continue
@@ -190,9 +203,9 @@ async def _run_entities(
         if position is None:
             index[key] = len(representations)
             representations.append(rep)
-            targets.append([(obj, concrete)])
+            targets.append([obj])
         else:
-            targets[position].append((obj, concrete))
+            targets[position].append(obj)
     if not representations:
         return
     request_variables = _variables_for(fetch, variables)
@@ -201,10 +214,11 @@ async def _run_entities(
     try:
         response = await transport.send(fetch.service, payload)
     except SubgraphFetchError as failure:
+        paths = entity_paths(state.data, node.path)
         state.errors.append(
             {
                 "message": str(failure),
-                "path": targets[0][0][1],
+                "path": paths.get(id(targets[0][0]), list(node.path)),
                 "extensions": {"code": failure.code, "serviceName": fetch.service},
             }
         )
@@ -214,9 +228,11 @@ async def _run_entities(
     if isinstance(entities, list):
         for position, entity in enumerate(entities[: len(targets)]):
             if isinstance(entity, dict):
-                for obj, _ in targets[position]:
+                for obj in targets[position]:
                     deep_merge(obj, entity)
-    for error in response.get("errors") or ():
+    errors = response.get("errors") or ()
+    paths = entity_paths(state.data, node.path) if errors else {}
+    for error in errors:
         path = error.get("path") if isinstance(error, dict) else None
         mapped: list[ResponsePathItem] | None = None
         if (
@@ -226,9 +242,9 @@ async def _run_entities(
             and isinstance(path[1], int)
             and path[1] < len(targets)
         ):
-            mapped = [*targets[path[1]][0][1], *path[2:]]
+            mapped = [*paths.get(id(targets[path[1]][0]), []), *path[2:]]
         elif targets:
-            mapped = targets[0][0][1]
+            mapped = paths.get(id(targets[0][0]))
         state.errors.append(_clean_error(error, mapped, fetch.service))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
 
@@ -22,6 +24,7 @@ class GatewayMetrics:
             ["outcome"],
             registry=self.registry,
         )
+        self._children: dict[str, Any] = {}
         self.latency = Histogram(
             "tonle_gateway_request_seconds",
             "Time to answer a GraphQL request.",
@@ -29,7 +32,10 @@ class GatewayMetrics:
         )
 
     def subgraph_request(self, subgraph: str) -> None:
-        self.subgraph_requests.labels(subgraph=subgraph).inc()
+        child = self._children.get(subgraph)
+        if child is None:
+            child = self._children[subgraph] = self.subgraph_requests.labels(subgraph=subgraph)
+        child.inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

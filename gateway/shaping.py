@@ -4,6 +4,10 @@ Fields come out in the client's order under the client's aliases, fragments and
 ``@skip``/``@include`` are applied per runtime type, ``__typename`` is filled in,
 internal fields are dropped, and a null in a non-null position bubbles up to the
 nearest nullable parent, as the GraphQL spec's value completion says.
+
+This runs for every response, so the fields to emit for a (selection set, runtime
+type) are compiled once and cached with the plan, and response paths are kept as
+linked pairs that become lists only when an error needs one.
 """
 
 from __future__ import annotations
@@ -13,13 +17,13 @@ from typing import Any
 from graphql import (
     BooleanValueNode,
     DirectiveNode,
-    GraphQLAbstractType,
     GraphQLEnumType,
     GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLScalarType,
     GraphQLSchema,
     GraphQLUnionType,
     VariableNode,
@@ -29,16 +33,37 @@ from gateway.operation import FieldSelection, FragmentSelection, Selection
 
 _BUBBLE: Any = object()
 JSON = dict[str, Any]
+# A response path as linked pairs (parent, key); None is the root.
+LinkedPath = tuple[Any, str | int] | None
 
 CollectedFields = dict[str, list[FieldSelection]]
 
+LEAF = 0  # nullable scalar: copied as it is
+LEAF_NON_NULL = 1  # non-null scalar: copied, or the object bubbles
+TYPENAME = 2
+RAW = 3  # introspection answered by graphql-core, already shaped
+OTHER = 4
+
+CompiledField = tuple[str, str, int, GraphQLOutputType | None, tuple[Selection, ...] | None]
+ObjectLike = GraphQLObjectType | GraphQLInterfaceType
+
 
 class ShapeCache:
-    """Per-plan memo of collected fields; keeps the merged selections it made alive."""
+    """Per-plan memo of collected and compiled fields."""
 
     def __init__(self) -> None:
         self.collected: dict[tuple[int, str], CollectedFields] = {}
+        self.compiled: dict[tuple[int, str], list[CompiledField]] = {}
         self.merged: dict[tuple[int, ...], tuple[Selection, ...]] = {}
+
+
+def materialize(path: LinkedPath) -> list[str | int]:
+    keys: list[str | int] = []
+    while path is not None:
+        path, key = path
+        keys.append(key)
+    keys.reverse()
+    return keys
 
 
 class Shaper:
@@ -70,7 +95,7 @@ class Shaper:
     def shape_root(
         self, root: GraphQLObjectType, selections: tuple[Selection, ...], data: JSON
     ) -> JSON | None:
-        result = self._object(data, root, selections, [])
+        result = self._fields(data, root, selections, None)
         return None if result is _BUBBLE else result
 
     # -- field collection --------------------------------------------------------------
@@ -93,45 +118,27 @@ class Shaper:
                 return False
         return True
 
-    def _applies(
-        self, condition: str | None, runtime: GraphQLObjectType | GraphQLInterfaceType
-    ) -> bool:
+    def _applies(self, condition: str | None, runtime: ObjectLike) -> bool:
         if condition is None or condition == runtime.name:
             return True
-        cond_type = self.schema.get_type(condition)
         if isinstance(runtime, GraphQLInterfaceType):
             return False
+        cond_type = self.schema.get_type(condition)
         if isinstance(cond_type, GraphQLInterfaceType | GraphQLUnionType):
             return self.schema.is_sub_type(cond_type, runtime)
         return False
 
-    def collect(
-        self,
-        selections: tuple[Selection, ...],
-        runtime: GraphQLObjectType | GraphQLInterfaceType,
-    ) -> CollectedFields:
+    def collect(self, selections: tuple[Selection, ...], runtime: ObjectLike) -> CollectedFields:
         key = (id(selections), runtime.name)
         cached = self.cache.collected.get(key)
-        if cached is not None:
-            return cached
-        fields: CollectedFields = {}
-        self._collect(selections, runtime, fields)
-        self.cache.collected[key] = fields
-        return fields
-
-    def merged(self, sels: list[FieldSelection]) -> tuple[Selection, ...]:
-        key = tuple(id(s) for s in sels)
-        found = self.cache.merged.get(key)
-        if found is None:
-            found = _concat(sels)
-            self.cache.merged[key] = found
-        return found
+        if cached is None:
+            cached = {}
+            self._collect(selections, runtime, cached)
+            self.cache.collected[key] = cached
+        return cached
 
     def _collect(
-        self,
-        selections: tuple[Selection, ...],
-        runtime: GraphQLObjectType | GraphQLInterfaceType,
-        into: CollectedFields,
+        self, selections: tuple[Selection, ...], runtime: ObjectLike, into: CollectedFields
     ) -> None:
         for sel in selections:
             if self.has_conditions and not self._included(sel.directives):
@@ -142,6 +149,49 @@ class Shaper:
             else:
                 into.setdefault(sel.response_key, []).append(sel)
 
+    def compiled(
+        self, selections: tuple[Selection, ...], runtime: ObjectLike
+    ) -> list[CompiledField]:
+        key = (id(selections), runtime.name)
+        found = self.cache.compiled.get(key)
+        if found is not None:
+            return found
+        found = []
+        for response_key, sels in self.collect(selections, runtime).items():
+            first = sels[0]
+            if first.name == "__typename":
+                found.append((response_key, first.name, TYPENAME, None, None))
+                continue
+            if first.name in ("__schema", "__type"):
+                found.append((response_key, first.name, RAW, None, None))
+                continue
+            field_def = runtime.fields.get(first.name)
+            if field_def is None:
+                continue
+            type_ = field_def.type
+            if isinstance(type_, GraphQLScalarType):
+                kind = LEAF
+            elif isinstance(type_, GraphQLNonNull) and isinstance(type_.of_type, GraphQLScalarType):
+                kind = LEAF_NON_NULL
+            else:
+                kind = OTHER
+            sub: tuple[Selection, ...] | None = None
+            if first.selections is not None:
+                sub = first.selections if len(sels) == 1 else self._merged(sels)
+            found.append((response_key, first.name, kind, type_, sub))
+        self.cache.compiled[key] = found
+        return found
+
+    def _merged(self, sels: list[FieldSelection]) -> tuple[Selection, ...]:
+        key = tuple(id(s) for s in sels)
+        found = self.cache.merged.get(key)
+        if found is None:
+            merged: list[Selection] = []
+            for sel in sels:
+                merged.extend(sel.selections or ())
+            found = self.cache.merged[key] = tuple(merged)
+        return found
+
     # -- value completion ----------------------------------------------------------------
 
     def _object(
@@ -149,58 +199,53 @@ class Shaper:
         value: JSON,
         type_: GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType,
         selections: tuple[Selection, ...],
-        path: list[Any],
+        path: LinkedPath,
     ) -> Any:
         if isinstance(type_, GraphQLObjectType):
-            runtime = type_
-        elif isinstance(type_, GraphQLInterfaceType) and value.get("__typename") == type_.name:
+            return self._fields(value, type_, selections, path)
+        runtime_name = value.get("__typename")
+        if isinstance(type_, GraphQLInterfaceType) and runtime_name == type_.name:
             # From an @interfaceObject subgraph, with only interface fields selected.
             return self._fields(value, type_, selections, path)
-        else:
-            runtime_name = value.get("__typename")
-            candidate = (
-                self.schema.get_type(runtime_name) if isinstance(runtime_name, str) else None
+        candidate = self.schema.get_type(runtime_name) if isinstance(runtime_name, str) else None
+        if not isinstance(candidate, GraphQLObjectType) or not self.schema.is_sub_type(
+            type_, candidate
+        ):
+            self._error(
+                path,
+                f"Abstract type {type_.name} resolved to an unknown type {runtime_name!r} "
+                "at this path.",
             )
-            if not isinstance(candidate, GraphQLObjectType) or not self.schema.is_sub_type(
-                type_, candidate
-            ):
-                self._error(
-                    path,
-                    f"Abstract type {type_.name} resolved to an unknown type "
-                    f"{runtime_name!r} at this path.",
-                )
-                return None
-            runtime = candidate
-        return self._fields(value, runtime, selections, path)
+            return None
+        return self._fields(value, candidate, selections, path)
 
     def _fields(
-        self,
-        value: JSON,
-        runtime: GraphQLObjectType | GraphQLInterfaceType,
-        selections: tuple[Selection, ...],
-        path: list[Any],
+        self, value: JSON, runtime: ObjectLike, selections: tuple[Selection, ...], path: LinkedPath
     ) -> Any:
         result: JSON = {}
-        for key, sels in self.collect(selections, runtime).items():
-            first = sels[0]
-            if first.name == "__typename":
+        get = value.get
+        for key, name, kind, type_, sub in self.compiled(selections, runtime):
+            if kind == LEAF:
+                result[key] = get(key)
+            elif kind == LEAF_NON_NULL:
+                item = get(key)
+                if item is None:
+                    self._error(
+                        (path, key),
+                        f"Cannot return null for non-nullable field {runtime.name}.{name}.",
+                    )
+                    return _BUBBLE
+                result[key] = item
+            elif kind == TYPENAME:
                 result[key] = runtime.name
-                continue
-            if first.name in ("__schema", "__type"):
-                result[key] = value.get(key)
-                continue
-            field_def = runtime.fields.get(first.name)
-            if field_def is None:
-                continue
-            sub: tuple[Selection, ...] | None = None
-            if first.selections is not None:
-                sub = first.selections if len(sels) == 1 else self.merged(sels)
-            completed = self._complete(
-                value.get(key), field_def.type, sub, [*path, key], runtime, first.name
-            )
-            if completed is _BUBBLE:
-                return _BUBBLE
-            result[key] = completed
+            elif kind == RAW:
+                result[key] = get(key)
+            else:
+                assert type_ is not None
+                completed = self._complete(get(key), type_, sub, (path, key), runtime, name)
+                if completed is _BUBBLE:
+                    return _BUBBLE
+                result[key] = completed
         return result
 
     def _complete(
@@ -208,18 +253,16 @@ class Shaper:
         value: Any,
         type_: GraphQLOutputType,
         selections: tuple[Selection, ...] | None,
-        path: list[Any],
-        parent: GraphQLObjectType | GraphQLInterfaceType,
+        path: LinkedPath,
+        parent: ObjectLike,
         field_name: str,
     ) -> Any:
         if isinstance(type_, GraphQLNonNull):
             completed = self._complete(value, type_.of_type, selections, path, parent, field_name)
-            if completed is None or completed is _BUBBLE:
-                if completed is None:
-                    self._error(
-                        path,
-                        f"Cannot return null for non-nullable field {parent.name}.{field_name}.",
-                    )
+            if completed is None:
+                self._error(
+                    path, f"Cannot return null for non-nullable field {parent.name}.{field_name}."
+                )
                 return _BUBBLE
             return completed
         if value is None:
@@ -228,10 +271,13 @@ class Shaper:
             if not isinstance(value, list):
                 self._error(path, f"Expected a list for {parent.name}.{field_name}.")
                 return None
+            inner = type_.of_type
+            if isinstance(inner, GraphQLScalarType):
+                return value
             items = []
             for index, item in enumerate(value):
                 completed = self._complete(
-                    item, type_.of_type, selections, [*path, index], parent, field_name
+                    item, inner, selections, (path, index), parent, field_name
                 )
                 if completed is _BUBBLE:
                     return None
@@ -255,7 +301,8 @@ class Shaper:
         for i in range(len(path) + 1):
             self.error_prefixes.add(tuple(path[:i]))
 
-    def _error(self, path: list[Any], message: str) -> None:
+    def _error(self, linked: LinkedPath, message: str) -> None:
+        path = materialize(linked)
         here = tuple(path)
         if here in self.error_prefixes or any(
             here[:i] in self.error_paths for i in range(len(here))
@@ -263,14 +310,3 @@ class Shaper:
             return  # an error already explains this null
         self.errors.append({"message": message, "path": path})
         self._note_error_path(path)
-
-
-def _concat(sels: list[FieldSelection]) -> tuple[Selection, ...]:
-    merged: list[Selection] = []
-    for sel in sels:
-        merged.extend(sel.selections or ())
-    return tuple(merged)
-
-
-def is_abstract(type_: Any) -> bool:
-    return isinstance(type_, GraphQLAbstractType)

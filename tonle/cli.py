@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from pathlib import Path
@@ -30,6 +29,7 @@ def _load_gateway(supergraph: str):  # type: ignore[no-untyped-def]
 def cmd_gateway(args: argparse.Namespace) -> int:
     from gateway import GatewaySettings, create_app
     from tonle.serving import Service, ServiceGroup
+    from tonle.serving import run as serve_forever
 
     settings = GatewaySettings.from_env()
     supergraph = args.supergraph or settings.supergraph_path
@@ -72,7 +72,7 @@ def cmd_gateway(args: argparse.Namespace) -> int:
         print(f"Tonle gateway on {url}/graphql", file=sys.stderr)
         await group.wait()
 
-    asyncio.run(run())
+    serve_forever(run())
     return 0
 
 

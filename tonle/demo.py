@@ -9,7 +9,6 @@ a fresh demo partner API key, written to ``<data dir>/demo-credentials.json``.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import json
 import os
@@ -47,10 +46,12 @@ def write_credentials(data_dir: Path, gateway_url: str) -> dict[str, str]:
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    from tonle.serving import run
+
     data_dir = Path(args.data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_demo(data_dir, DemoPorts.from_gateway(args.port), args.people))
+        run(_demo(data_dir, DemoPorts.from_gateway(args.port), args.people))
     return 0
 
 
