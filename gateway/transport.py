@@ -8,6 +8,8 @@ from typing import Any
 
 import aiohttp
 import orjson
+from aiohttp.payload import BytesPayload
+from yarl import URL
 
 from gateway.executor import JSON, SubgraphFetchError
 from policies import SIGNATURE_HEADER, sign
@@ -36,6 +38,8 @@ class AiohttpTransport:
         self.connections = connections
         self._session: aiohttp.ClientSession | None = None
         self._timeouts: dict[str, aiohttp.ClientTimeout] = {}
+        # Parsed once: aiohttp would parse a str URL on every request.
+        self._parsed_urls: dict[str, URL] = {}
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -58,9 +62,11 @@ class AiohttpTransport:
             await self._session.close()
 
     async def send(self, service: str, payload: bytes) -> JSON:
-        url = self.urls.get(service)
+        url = self._parsed_urls.get(service)
         if url is None:
-            raise SubgraphFetchError(service, "no routing URL is configured for it")
+            if service not in self.urls:
+                raise SubgraphFetchError(service, "no routing URL is configured for it")
+            url = self._parsed_urls[service] = URL(self.urls[service])
         headers = (
             {SIGNATURE_HEADER: sign(self.gateway_secret, payload)} if self.gateway_secret else None
         )
@@ -72,7 +78,10 @@ class AiohttpTransport:
             self.on_request(service)
         try:
             async with self._get_session().post(
-                url, data=payload, headers=headers, timeout=timeout
+                url,
+                data=BytesPayload(payload, content_type="application/json"),
+                headers=headers,
+                timeout=timeout,
             ) as response:
                 body = await response.read()
                 status = response.status

@@ -9,9 +9,14 @@ from pathlib import Path
 
 
 def _read_text(value: str, what: str) -> str:
+    if what == "query" and "{" in value:
+        return value  # an inline document, not a file name
     path = Path(value)
-    if path.exists() and not path.is_dir():
-        return path.read_text(encoding="utf-8")
+    try:
+        if path.exists() and not path.is_dir():
+            return path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise SystemExit(f"cannot read {what} file {value!r}: {error.strerror}") from None
     if what == "query":
         return value
     raise SystemExit(f"{what} file {value!r} does not exist; give the path of an existing file.")

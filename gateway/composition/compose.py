@@ -70,6 +70,17 @@ class _Composer:
         self.uses_inaccessible = False
         self.uses_tag = False
         self.uses_labels = False
+        # (type, field) pairs each subgraph can resolve through a @provides
+        self.provided: dict[str, set[tuple[str, str]]] = {
+            s.name: {
+                (base_name(f.type), name)
+                for t in s.types.values()
+                for f in t.fields.values()
+                if f.provides
+                for name in _top_level_fields(f.provides)
+            }
+            for s in subgraphs
+        }
 
     def issue(self, code: str, message: str, *where: str) -> None:
         self.issues.append(CompositionIssue(code, message, tuple(where)))
@@ -135,14 +146,18 @@ class _Composer:
         resolving = [
             (s, t, f)
             for s, t, f in entries
-            if not f.external and s.name not in overridden and not t.interface_object
+            if (not f.external or (type_name, field_name) in self.provided[s.name])
+            and s.name not in overridden
+            and not t.interface_object
         ]
         if len(resolving) < 2:
             return
         unshared = [
             s.name
             for s, t, f in resolving
-            if not f.shareable and not any(field_name in _field_names(k) for k, _ in t.keys)
+            if not f.shareable
+            and not f.external
+            and not any(field_name in _field_names(k) for k, _ in t.keys)
         ]
         if unshared:
             self.issue(

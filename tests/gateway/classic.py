@@ -36,7 +36,8 @@ def _schema(query: type | None, types: list[type]) -> strawberry.federation.Sche
 class AccountsUser:
     id: strawberry.ID
     name: str | None
-    username: str | None
+    # shareable: the reviews subgraph @provides it
+    username: str | None = strawberry.federation.field(shareable=True)
 
     @classmethod
     def resolve_reference(cls, id: strawberry.ID) -> AccountsUser | None:

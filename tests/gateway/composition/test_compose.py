@@ -89,7 +89,7 @@ def test_requires_provides_external_and_shareable_reach_the_supergraph() -> None
         [
             src(
                 "a",
-                'type P @key(fields: "id") { id: ID! price: Int weight: Int @shareable }\ntype Query { p: P u: U }\ntype U @key(fields: "id") { id: ID! name: String }',
+                'type P @key(fields: "id") { id: ID! price: Int weight: Int @shareable }\ntype Query { p: P u: U }\ntype U @key(fields: "id") { id: ID! name: String @shareable }',
             ),
             src(
                 "b",
@@ -206,3 +206,11 @@ def test_a_rejection_message_says_where_and_what_to_do() -> None:
     assert "Query.x" in issue.message
     assert "@shareable" in issue.message
     assert "a:Query.x" in issue.locations
+
+
+def test_a_provided_field_must_be_shareable_where_it_is_owned() -> None:
+    owner = 'type U @key(fields: "id") { id: ID! name: String }\ntype Query { u: U }'
+    provider = 'type U @key(fields: "id") { id: ID! name: String @external }\ntype R { u: U @provides(fields: "name") }\ntype Query { r: R @shareable }'
+    assert problems(src("a", owner), src("b", provider)) == ["INVALID_FIELD_SHARING"]
+    shared = owner.replace("name: String }", "name: String @shareable }")
+    Gateway.from_sdl(compose([src("a", shared), src("b", provider)]))
