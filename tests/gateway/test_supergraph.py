@@ -33,7 +33,7 @@ def test_a_missing_join_link_is_refused() -> None:
 
 
 def test_an_unknown_join_version_is_refused() -> None:
-    with pytest.raises(SupergraphError, match="join spec v0.9 is not supported"):
+    with pytest.raises(SupergraphError, match=r"join spec v0\.9 is not supported"):
         load_supergraph(SIMPLE.replace("join/v0.3", "join/v0.9"))
 
 
