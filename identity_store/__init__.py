@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from identity_store.db import create_engine, session_factory
-from identity_store.errors import InvalidInput, RegistryError
+from identity_store.db import create_engine, session_factory, url_with_schema
+from identity_store.errors import (
+    AlreadyRegistered,
+    InvalidCursor,
+    InvalidInput,
+    RegistryError,
+    UnsupportedDatabase,
+)
 from identity_store.gazetteer import check_village_code
 from identity_store.migrate import migrate
-from identity_store.models import Base, Person
+from identity_store.models import SEXES, Base, Person
 from identity_store.repository import (
     MAX_PAGE_SIZE,
     NewPerson,
@@ -26,7 +32,10 @@ from identity_store.spid import InvalidSpid, is_valid_spid, new_spid, validate_s
 
 __all__ = [
     "MAX_PAGE_SIZE",
+    "SEXES",
+    "AlreadyRegistered",
     "Base",
+    "InvalidCursor",
     "InvalidInput",
     "InvalidSpid",
     "NewPerson",
@@ -34,6 +43,7 @@ __all__ = [
     "PersonPage",
     "PersonRecord",
     "RegistryError",
+    "UnsupportedDatabase",
     "add_people",
     "check_new_person",
     "check_village_code",
@@ -49,5 +59,6 @@ __all__ = [
     "people_by_spids",
     "people_in_village",
     "session_factory",
+    "url_with_schema",
     "validate_spid",
 ]

@@ -1,4 +1,4 @@
-"""The registry's error root; the edges turn these into ``BAD_USER_INPUT`` and friends."""
+"""The registry's errors; the edges turn them into GraphQL errors with ``extensions.code``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,19 @@ class RegistryError(Exception):
     code = "INTERNAL_SERVER_ERROR"
 
 
+class UnsupportedDatabase(RegistryError):
+    """A database URL the registry cannot use; the message names the URLs it can."""
+
+
 class InvalidInput(RegistryError):
     """Input that breaks a registry rule; the message says what is wrong and what to do."""
 
     code = "BAD_USER_INPUT"
+
+
+class InvalidCursor(InvalidInput):
+    """A pagination cursor the registry did not issue."""
+
+
+class AlreadyRegistered(InvalidInput):
+    """A SPID or Khmer ID that the registry already holds."""

@@ -6,17 +6,18 @@ import base64
 import binascii
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import ColumnElement, String, any_, bindparam, func, insert, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from identity_store.errors import InvalidInput
+from identity_store.errors import AlreadyRegistered, InvalidCursor, InvalidInput
 from identity_store.gazetteer import check_village_code
 from identity_store.models import SEXES, Person
-from identity_store.spid import InvalidSpid, validate_spid
+from identity_store.spid import InvalidSpid, is_valid_spid, validate_spid
 
 KHMER_ID = re.compile(r"\d{9}")
 KHMER_ID_MIN_AGE = 15
@@ -123,7 +124,7 @@ async def add_people(
             async with sessions.begin() as session:
                 await session.execute(insert(Person), [_row(person) for person in chunk])
         except IntegrityError:
-            raise InvalidInput(
+            raise AlreadyRegistered(
                 "a SPID or Khmer ID in this batch is already registered; "
                 "look the person up instead of adding them again."
             ) from None
@@ -143,32 +144,46 @@ def _row(person: NewPerson) -> dict[str, object]:
     }
 
 
-async def people_by_spids(session: AsyncSession, spids: Sequence[str]) -> dict[str, PersonRecord]:
-    """The registered people among ``spids``, in one query."""
-    wanted = list(dict.fromkeys(spids))
+async def people_by_spids(session: AsyncSession, spids: Iterable[str]) -> dict[str, PersonRecord]:
+    """The registered people among ``spids``, in one query however many there are.
+
+    SPIDs that are malformed or unknown are simply absent from the answer.
+    """
+    wanted = [spid for spid in dict.fromkeys(spids) if is_valid_spid(spid)]
     if not wanted:
         return {}
-    rows = await session.scalars(select(Person).where(Person.spid.in_(wanted)))
+    query = select(Person).where(_spid_among(session, wanted))
+    rows = await session.scalars(query)
     return {row.spid: _record(row) for row in rows}
 
 
+def _spid_among(session: AsyncSession, spids: list[str]) -> ColumnElement[bool]:
+    if session.get_bind().dialect.name == "postgresql":
+        # One array parameter: asyncpg refuses more than 32,767 parameters, and the
+        # statement text stays the same for every batch size, so it is prepared once.
+        return Person.spid == any_(bindparam("spids", spids, type_=ARRAY(String)))
+    return Person.spid.in_(spids)
+
+
 def encode_cursor(spid: str) -> str:
+    """The opaque cursor that points after ``spid``."""
     return base64.urlsafe_b64encode((_CURSOR_PREFIX + spid).encode()).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str) -> str:
-    """The SPID a cursor points after; :class:`InvalidInput` if it is not one of ours."""
+    """The SPID a cursor points after; :class:`InvalidCursor` if it is not one of ours."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         text = base64.urlsafe_b64decode(padded.encode()).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+    except (binascii.Error, UnicodeError, ValueError):
         text = ""
-    if not text.startswith(_CURSOR_PREFIX):
-        raise InvalidInput(
+    spid = text.removeprefix(_CURSOR_PREFIX)
+    if not text.startswith(_CURSOR_PREFIX) or not is_valid_spid(spid):
+        raise InvalidCursor(
             "this cursor was not issued by the registry; pass the endCursor of the "
             "previous page, or no cursor to start from the beginning."
         )
-    return text[len(_CURSOR_PREFIX) :]
+    return spid
 
 
 async def people_in_village(
@@ -192,6 +207,7 @@ async def people_in_village(
 
 
 async def count_people(session: AsyncSession, village_code: str | None = None) -> int:
+    """How many people are registered, in all or in one village."""
     query = select(func.count()).select_from(Person)
     if village_code is not None:
         query = query.where(Person.village_code == village_code)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 
@@ -40,10 +41,13 @@ class Faults:
         def flag(name: str) -> bool:
             return os.environ.get(f"{prefix}_{name}", "") in ("1", "true", "yes")
 
+        error_rate = number("ERROR_RATE")
+        if not 0 <= error_rate <= 1:
+            raise SystemExit(f"{prefix}_ERROR_RATE={error_rate:g}: give a share between 0 and 1")
         return cls(
             latency_ms=number("LATENCY_MS"),
             jitter_ms=number("JITTER_MS"),
-            error_rate=number("ERROR_RATE"),
+            error_rate=error_rate,
             hang=flag("HANG"),
             outage=flag("OUTAGE"),
         )
@@ -62,6 +66,8 @@ class Faults:
                     setattr(self, key, value)
             elif not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
                 problems.append(f"{key} must be a number >= 0")
+            elif key == "error_rate" and value > 1:
+                problems.append("error_rate is a share of requests, between 0 and 1")
             else:
                 setattr(self, key, float(value))
         return problems
@@ -119,9 +125,8 @@ def _error(status: int, message: str) -> Response:
     return JSONResponse({"error": message}, status_code=status)
 
 
-def admin_routes(faults: Faults, stats: Stats) -> list[object]:
+def admin_routes(faults: Faults, stats: Stats) -> list[BaseRoute]:
     """``GET /admin/stats``, ``POST /admin/reset-stats``, ``GET|POST /admin/config``."""
-    from starlette.routing import Route
 
     async def get_stats(_: Request) -> Response:
         return JSONResponse(stats.as_dict())

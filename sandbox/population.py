@@ -40,6 +40,8 @@ KHMER_ID_AGE = 15
 
 @dataclass(frozen=True)
 class SyntheticPerson:
+    """One registrant: identity data only, as the central registry would hold it."""
+
     spid: str
     khmer_id: str | None
     family_name: str
@@ -55,6 +57,8 @@ class SyntheticPerson:
 
 @dataclass(frozen=True)
 class Household:
+    """People living together; every member lives in the household's village."""
+
     household_id: str
     village_code: str
     members: tuple[tuple[str, str], ...]  # (spid, relationship to the head)
@@ -76,6 +80,8 @@ class IdPoorHousehold:
 
 @dataclass(frozen=True)
 class Population:
+    """What :func:`generate_population` returns; IDPoor data goes only to the IDPoor sandbox."""
+
     people: tuple[SyntheticPerson, ...]
     households: tuple[Household, ...]
     idpoor_households: tuple[IdPoorHousehold, ...]
@@ -108,6 +114,7 @@ def generate_population(
     idpoor: list[IdPoorHousehold] = []
     khmer_ids: set[str] = set()
     spids: set[str] = set()
+    equity_cards: set[str] = set()
     while len(people) < size:
         village = rng.choice(villages)
         household_id = f"HH{village}{len(households):07d}"
@@ -161,12 +168,16 @@ def generate_population(
         households.append(household)
         if members and rng.random() < 0.22:
             valid_from = reference_date - dt.timedelta(days=rng.randrange(3 * 365))
+            card = f"{village[:2]}-{rng.randrange(10**9):09d}"
+            while card in equity_cards:
+                card = f"{village[:2]}-{rng.randrange(10**9):09d}"
+            equity_cards.add(card)
             idpoor.append(
                 IdPoorHousehold(
                     household_id=household_id,
                     village_code=village,
                     level=1 if rng.random() < 0.4 else 2,
-                    equity_card_number=f"{village[:2]}-{rng.randrange(10**9):09d}",
+                    equity_card_number=card,
                     valid_from=valid_from,
                     valid_until=valid_from + dt.timedelta(days=3 * 365),
                     round="regular" if rng.random() < 0.85 else "on_demand",

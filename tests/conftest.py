@@ -14,15 +14,17 @@ REQUIRE_ENV = "TONLE_REQUIRE_POSTGRES"
 
 
 async def _postgres_schema_url(base_url: str) -> AsyncIterator[str]:
-    import asyncpg
+    import asyncpg  # type: ignore[import-untyped]
     from sqlalchemy.engine import make_url
+
+    from identity_store import url_with_schema
 
     parsed = make_url(base_url)
     dsn = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
     schema = f"t_{uuid.uuid4().hex[:12]}"
     try:
         connection = await asyncpg.connect(dsn, timeout=10)
-    except (OSError, asyncpg.PostgresError) as error:
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
         pytest.fail(
             f"PostgreSQL at {parsed.render_as_string()} cannot be reached ({error}); "
             "start it (pg_ctlcluster ... main start) or unset "
@@ -30,8 +32,7 @@ async def _postgres_schema_url(base_url: str) -> AsyncIterator[str]:
         )
     try:
         await connection.execute(f'CREATE SCHEMA "{schema}"')
-        separator = "&" if "?" in base_url else "?"
-        yield f"{base_url}{separator}search_path={schema}"
+        yield url_with_schema(base_url, schema)
     finally:
         await connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         await connection.close()

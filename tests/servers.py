@@ -1,65 +1,144 @@
-"""Running ASGI apps on real 127.0.0.1 ports inside a test, with uvicorn."""
+"""Running ASGI apps on real 127.0.0.1 ports inside a test, with uvicorn.
+
+``async with serve(app) as url:`` starts ``app`` in a background task of the running
+event loop, returns once it accepts connections (lifespan startup done), and on leaving
+the block shuts it down: requests still in flight get ``grace_s`` seconds, then are
+cancelled, then the app's lifespan shutdown runs. The port is bound before uvicorn
+starts, so two servers never race for the same free port.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
 
 import uvicorn
 from starlette.types import ASGIApp
 
 
+class ServerFailedToStart(RuntimeError):
+    """The app did not come up: lifespan startup failed or the server stopped early."""
+
+
+class _TestServer(uvicorn.Server):
+    """A uvicorn server that leaves the process's signal handlers alone."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 def free_port() -> int:
+    """A port free right now on 127.0.0.1 (for "nothing listens here" tests)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
+def _listening_socket(port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
 @asynccontextmanager
-async def serve(app: ASGIApp, *, port: int | None = None) -> AsyncIterator[str]:
-    """Serve ``app`` on 127.0.0.1 until the block ends; yields its base URL."""
+async def serve(
+    app: ASGIApp,
+    *,
+    port: int | None = None,
+    start_timeout_s: float = 10.0,
+    grace_s: int = 1,
+) -> AsyncIterator[str]:
+    """Serve ``app`` on 127.0.0.1 until the block ends; yields its base URL.
+
+    Without ``port``, a free port is picked. Raises :class:`ServerFailedToStart` when the app
+    does not come up within ``start_timeout_s``.
+    """
+    sock = _listening_socket(port or 0)
+    bound_port = int(sock.getsockname()[1])
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
-        port=port or free_port(),
-        log_level="warning",
+        port=bound_port,
         lifespan="auto",
+        log_config=None,  # leave the test run's logging configuration alone
+        log_level="warning",
         access_log=False,
+        timeout_graceful_shutdown=grace_s,
     )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
+    server = _TestServer(config)
+    task = asyncio.create_task(_run(server, sock), name=f"uvicorn:{bound_port}")
     try:
-        for _ in range(500):
-            if server.started:
-                break
-            if task.done():
-                task.result()  # raises what stopped it
-                raise RuntimeError("the server stopped before it started")
-            await asyncio.sleep(0.01)
-        else:
-            raise TimeoutError("the server did not start within 5 s")
-        yield f"http://127.0.0.1:{config.port}"
+        await _wait_started(server, task, start_timeout_s)
+        yield f"http://127.0.0.1:{bound_port}"
     finally:
-        server.should_exit = True
-        try:
-            await asyncio.wait_for(task, timeout=5)
-        except TimeoutError:
-            server.force_exit = True
-            await asyncio.wait_for(task, timeout=5)
+        await _stop(server, task, grace_s)
+        sock.close()
+
+
+async def _run(server: uvicorn.Server, sock: socket.socket) -> None:
+    try:
+        await server.serve(sockets=[sock])
+    except SystemExit as error:
+        # uvicorn exits the process when lifespan startup fails; inside a task asyncio
+        # would let SystemExit escape the event loop and end the whole test run.
+        raise ServerFailedToStart(f"uvicorn exited with status {error.code}") from None
+
+
+async def _wait_started(server: uvicorn.Server, task: asyncio.Task[None], within_s: float) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within_s
+    while not server.started:
+        if task.done():
+            try:
+                task.result()
+            except ServerFailedToStart:
+                raise
+            except Exception as error:
+                raise ServerFailedToStart(f"the app failed to start: {error!r}") from error
+            raise ServerFailedToStart("the server stopped before it started")
+        if loop.time() > deadline:
+            raise ServerFailedToStart(f"the app did not start within {within_s:g} s")
+        await asyncio.sleep(0.005)
+
+
+async def _stop(server: uvicorn.Server, task: asyncio.Task[None], grace_s: float) -> None:
+    if task.done():
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            task.result()
+        return
+    server.should_exit = True
+    # asyncio.wait, not wait_for: a timeout must not cancel the server mid-shutdown.
+    done, _ = await asyncio.wait({task}, timeout=grace_s + 5)
+    if not done:
+        server.force_exit = True
+        done, _ = await asyncio.wait({task}, timeout=5)
+    if not done:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        return
+    task.result()
 
 
 @asynccontextmanager
-async def serve_all(apps: dict[str, ASGIApp]) -> AsyncIterator[dict[str, str]]:
+async def serve_all(apps: Mapping[str, ASGIApp]) -> AsyncIterator[dict[str, str]]:
     """Serve several apps at once; they start and stop concurrently. Yields name -> URL."""
-    from contextlib import AsyncExitStack
-
     stacks = {name: AsyncExitStack() for name in apps}
     try:
-        urls = await asyncio.gather(
-            *(stacks[name].enter_async_context(serve(app)) for name, app in apps.items())
+        started = await asyncio.gather(
+            *(stacks[name].enter_async_context(serve(app)) for name, app in apps.items()),
+            return_exceptions=True,
         )
-        yield dict(zip(apps, urls, strict=True))
+        for outcome in started:
+            if isinstance(outcome, BaseException):
+                raise outcome
+        yield {name: str(url) for name, url in zip(apps, started, strict=True)}
     finally:
-        await asyncio.gather(*(s.aclose() for s in stacks.values()))
+        await asyncio.gather(*(stack.aclose() for stack in stacks.values()))

@@ -1,27 +1,12 @@
 // The four classic federation subgraphs with static data: accounts, products,
 // inventory, reviews. Shared by the subgraph servers and the composer.
+import { readFileSync } from "node:fs";
 import { parse } from "graphql";
 
-const users = [
-  { id: "1", name: "Ada Lovelace", username: "@ada" },
-  { id: "2", name: "Alan Turing", username: "@complete" },
-  { id: "3", name: "Grace Hopper", username: "@grace" },
-];
-const products = [
-  { upc: "1", name: "Table", price: 899, weight: 100 },
-  { upc: "2", name: "Couch", price: 1299, weight: 1000 },
-  { upc: "3", name: "Chair", price: 54, weight: 50 },
-  { upc: "4", name: "Lamp", price: 35, weight: 5 },
-];
-const inventory = { 1: true, 2: false, 3: true, 4: true };
-const reviews = [
-  { id: "1", authorID: "1", product: "1", body: "Love it!" },
-  { id: "2", authorID: "1", product: "2", body: "Too expensive." },
-  { id: "3", authorID: "2", product: "3", body: "Could be better." },
-  { id: "4", authorID: "2", product: "1", body: "Prefer something else." },
-  { id: "5", authorID: "3", product: "4", body: "Bright." },
-  { id: "6", authorID: "3", product: "2", body: "Comfortable." },
-];
+// The static data lives in data.json, which bench/gateway/expected.py reads too.
+const data = JSON.parse(readFileSync(new URL("./data.json", import.meta.url), "utf8"));
+const { users, products, reviews } = data;
+const inventory = data.inStock;
 
 const link = (imports) =>
   `extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: [${imports

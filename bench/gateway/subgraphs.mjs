@@ -1,7 +1,8 @@
 // Serves the four subgraphs on the ports given as JSON in argv[2]. Answers are
 // cached by request body (static data: same body, same answer), so a subgraph
 // costs microseconds and the gateways are what the benchmark measures.
-// GET /count gives the requests served; POST /reset zeroes it.
+// GET /count gives the requests served; POST /reset zeroes it and empties the cache,
+// so that the next answers are computed by graphql-js again.
 import http from "node:http";
 import { execute, parse } from "graphql";
 import { buildSubgraphSchema } from "@apollo/subgraph";
@@ -21,6 +22,7 @@ for (const [name, def] of Object.entries(subgraphs)) {
     }
     if (req.method === "POST" && req.url === "/reset") {
       count = 0;
+      cache.clear();
       res.end("{}");
       return;
     }

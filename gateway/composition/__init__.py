@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from gateway.composition.compose import SubgraphSource, compose, graph_enum_name
+from gateway.composition.compose import compose
 from gateway.composition.errors import CompositionError, CompositionIssue
 from gateway.composition.fetch import fetch_subgraph_sdl
+from gateway.composition.source import SubgraphSource, graph_enum_name
 
 __all__ = [
     "CompositionError",

@@ -42,6 +42,27 @@ FEDERATION_TYPES = frozenset(
     {"_Service", "_Entity", "_Any", "FieldSet", "_FieldSet", "link__Import", "link__Purpose"}
 )
 FEDERATION_ROOT_FIELDS = frozenset({"_service", "_entities"})
+DEFAULT_ROOTS = {"query": "Query", "mutation": "Mutation", "subscription": "Subscription"}
+
+
+@dataclass(frozen=True)
+class ArgFacts:
+    """An argument or input field: printed type and default, and the marks that travel."""
+
+    name: str
+    type: str
+    default: str | None
+    description: str | None
+    inaccessible: bool
+    tags: tuple[str, ...]
+    deprecated: DirectiveNode | None
+
+
+@dataclass(frozen=True)
+class KeyFacts:
+    fields: str
+    resolvable: bool | None  # None when the subgraph did not say
+    extension: bool
 
 
 @dataclass
@@ -49,7 +70,7 @@ class FieldFacts:
     name: str
     type: str
     description: str | None
-    arguments: tuple[InputValueDefinitionNode, ...]
+    arguments: tuple[ArgFacts, ...]
     external: bool = False
     requires: str | None = None
     provides: str | None = None
@@ -66,7 +87,8 @@ class TypeFacts:
     name: str
     kind: str  # object | interface | union | enum | input | scalar
     description: str | None = None
-    keys: list[tuple[str, bool]] = field(default_factory=list)  # (fields, resolvable)
+    keys: list[KeyFacts] = field(default_factory=list)
+    extends: bool = False  # @extends: every key counts as an extension
     extension: bool = False
     shareable: bool = False
     interface_object: bool = False
@@ -78,7 +100,7 @@ class TypeFacts:
     values: dict[str, tuple[str | None, bool, DirectiveNode | None]] = field(
         default_factory=dict
     )  # enums: name -> (description, inaccessible, deprecated)
-    input_fields: dict[str, InputValueDefinitionNode] = field(default_factory=dict)
+    input_fields: dict[str, ArgFacts] = field(default_factory=dict)
 
 
 @dataclass
@@ -86,7 +108,6 @@ class SubgraphFacts:
     name: str
     url: str
     types: dict[str, TypeFacts]
-    root_types: dict[str, str]  # operation -> type name
 
 
 def _args(directive: DirectiveNode) -> dict[str, Any]:
@@ -148,7 +169,7 @@ def read_subgraph(
         ]
     names = _Names(document)
     types: dict[str, TypeFacts] = {}
-    roots = {"query": "Query", "mutation": "Mutation", "subscription": "Subscription"}
+    roots = dict(DEFAULT_ROOTS)
     issues: list[CompositionIssue] = []
     for definition in document.definitions:
         if isinstance(definition, SchemaDefinitionNode | SchemaExtensionNode):
@@ -176,7 +197,15 @@ def read_subgraph(
             )
             continue
         _read_type(definition, facts, names)
-    return SubgraphFacts(name=name, url=url, types=types, root_types=roots), issues
+    # Root types merge under their default names, whatever a subgraph calls them; and every
+    # subgraph has a Query (federation gives it _service), so Query is joined to every graph.
+    for operation, type_name in roots.items():
+        default = DEFAULT_ROOTS[operation]
+        if type_name != default and type_name in types:
+            types[default] = types.pop(type_name)
+            types[default].name = default
+    types.setdefault("Query", TypeFacts(name="Query", kind="object"))
+    return SubgraphFacts(name=name, url=url, types=types), issues
 
 
 def _kind(node: Any) -> str | None:
@@ -198,16 +227,24 @@ def _kind(node: Any) -> str | None:
 def _read_type(node: Any, facts: TypeFacts, names: _Names) -> None:
     if getattr(node, "description", None) is not None and facts.description is None:
         facts.description = node.description.value
-    if node.kind.endswith("_extension"):
+    in_extension = node.kind.endswith("_extension")
+    if in_extension:
         facts.extension = True
     tags = list(facts.tags)
     for directive in node.directives or ():
         canonical = names.canonical(directive)
         args = _args(directive)
         if canonical == "key":
-            facts.keys.append((str(args["fields"]), args.get("resolvable", True) is not False))
+            resolvable = args.get("resolvable")
+            facts.keys.append(
+                KeyFacts(
+                    str(args["fields"]),
+                    None if resolvable is None else bool(resolvable),
+                    in_extension,
+                )
+            )
         elif canonical == "extends":
-            facts.extension = True
+            facts.extends = True
         elif canonical == "shareable":
             facts.shareable = True
         elif canonical == "interfaceObject":
@@ -224,7 +261,7 @@ def _read_type(node: Any, facts: TypeFacts, names: _Names) -> None:
         for field_node in node.fields or ():
             if field_node.name.value in FEDERATION_ROOT_FIELDS:
                 continue
-            facts.fields[field_node.name.value] = _read_field(field_node, names, facts.shareable)
+            facts.fields[field_node.name.value] = _read_field(field_node, names, node)
     elif facts.kind == "union":
         for member in node.types or ():
             if member.name.value not in facts.members:
@@ -242,16 +279,31 @@ def _read_type(node: Any, facts: TypeFacts, names: _Names) -> None:
             )
     elif facts.kind == "input":
         for input_field in node.fields or ():
-            facts.input_fields[input_field.name.value] = input_field
+            facts.input_fields[input_field.name.value] = _read_arg(input_field, names)
 
 
-def _read_field(node: FieldDefinitionNode, names: _Names, type_shareable: bool) -> FieldFacts:
+def _read_arg(node: InputValueDefinitionNode, names: _Names) -> ArgFacts:
+    directives = node.directives or ()
+    return ArgFacts(
+        name=node.name.value,
+        type=print_ast(node.type),
+        default=print_ast(node.default_value) if node.default_value is not None else None,
+        description=node.description.value if node.description else None,
+        inaccessible=any(names.canonical(d) == "inaccessible" for d in directives),
+        tags=tuple(str(_args(d)["name"]) for d in directives if names.canonical(d) == "tag"),
+        deprecated=next((d for d in directives if d.name.value == "deprecated"), None),
+    )
+
+
+def _read_field(node: FieldDefinitionNode, names: _Names, parent: Any) -> FieldFacts:
+    # @shareable on a type block covers the fields of that block only, as in Apollo's.
+    block_shareable = any(names.canonical(d) == "shareable" for d in parent.directives or ())
     facts = FieldFacts(
         name=node.name.value,
         type=_type_text(node.type),
         description=node.description.value if node.description else None,
-        arguments=tuple(node.arguments or ()),
-        shareable=type_shareable,
+        arguments=tuple(_read_arg(arg, names) for arg in node.arguments or ()),
+        shareable=block_shareable,
     )
     tags = []
     for directive in node.directives or ():

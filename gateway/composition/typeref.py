@@ -1,38 +1,57 @@
-"""Merging field types across subgraphs: ``String`` and ``String!`` merge to ``String``."""
+"""Merging a field's type across subgraphs: ``String`` and ``String!`` merge to ``String``."""
 
 from __future__ import annotations
 
-from graphql import ListTypeNode, NamedTypeNode, NonNullTypeNode, TypeNode, parse_type
+from collections.abc import Callable
+
+from graphql import ListTypeNode, NamedTypeNode, NonNullTypeNode, TypeNode, parse_type, print_ast
+
+# is_subtype(general, specific): may a field of type `specific` stand for one of type `general`?
+SubtypeTest = Callable[[str, str], bool]
 
 
-def _merge(a: TypeNode, b: TypeNode, output: bool) -> TypeNode | None:
-    a_nn, b_nn = isinstance(a, NonNullTypeNode), isinstance(b, NonNullTypeNode)
-    if a_nn and b_nn:
-        inner = _merge(a.type, b.type, output)  # type: ignore[attr-defined]
-        return NonNullTypeNode(type=inner) if inner is not None else None  # type: ignore[arg-type]
-    if a_nn or b_nn:
-        a_inner = a.type if a_nn else a  # type: ignore[attr-defined]
-        b_inner = b.type if b_nn else b  # type: ignore[attr-defined]
-        inner = _merge(a_inner, b_inner, output)
+def _merge(a: TypeNode, b: TypeNode, output: bool, is_subtype: SubtypeTest) -> TypeNode | None:
+    if isinstance(a, NonNullTypeNode) and isinstance(b, NonNullTypeNode):
+        inner = _merge(a.type, b.type, output, is_subtype)
+        return None if inner is None else _non_null(inner)
+    if isinstance(a, NonNullTypeNode) or isinstance(b, NonNullTypeNode):
+        a_inner = a.type if isinstance(a, NonNullTypeNode) else a
+        b_inner = b.type if isinstance(b, NonNullTypeNode) else b
+        inner = _merge(a_inner, b_inner, output, is_subtype)
         if inner is None:
             return None
-        # Outputs may be null if any subgraph may give null; inputs must satisfy all.
-        return inner if output else NonNullTypeNode(type=inner)  # type: ignore[arg-type]
+        # Outputs may be null if any subgraph may give null; inputs must satisfy every subgraph.
+        return inner if output else _non_null(inner)
     if isinstance(a, ListTypeNode) and isinstance(b, ListTypeNode):
-        inner = _merge(a.type, b.type, output)
-        return ListTypeNode(type=inner) if inner is not None else None
+        inner = _merge(a.type, b.type, output, is_subtype)
+        return None if inner is None else ListTypeNode(type=inner)
     if isinstance(a, NamedTypeNode) and isinstance(b, NamedTypeNode):
-        return a if a.name.value == b.name.value else None
+        if a.name.value == b.name.value:
+            return a
+        if output and is_subtype(a.name.value, b.name.value):
+            return a
+        if output and is_subtype(b.name.value, a.name.value):
+            return b
     return None
 
 
-def merge_types(types: list[str], *, output: bool = True) -> str | None:
-    """The merged type of a field, or None when the subgraphs' types conflict."""
-    from graphql import print_ast
+def _non_null(inner: TypeNode) -> TypeNode:
+    if isinstance(inner, NamedTypeNode | ListTypeNode):
+        return NonNullTypeNode(type=inner)
+    return inner
 
+
+def _never(general: str, specific: str) -> bool:
+    return False
+
+
+def merge_types(
+    types: list[str], *, output: bool = True, is_subtype: SubtypeTest = _never
+) -> str | None:
+    """The merged type of a field, or None when the subgraphs' types conflict."""
     merged: TypeNode = parse_type(types[0])
     for text in types[1:]:
-        result = _merge(merged, parse_type(text), output)
+        result = _merge(merged, parse_type(text), output, is_subtype)
         if result is None:
             return None
         merged = result
@@ -40,4 +59,5 @@ def merge_types(types: list[str], *, output: bool = True) -> str | None:
 
 
 def base_name(type_text: str) -> str:
+    """``[Person!]!`` → ``Person``."""
     return type_text.replace("[", "").replace("]", "").replace("!", "").strip()

@@ -12,15 +12,26 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp
 
 from sandbox.faults import FaultInjection, Faults, Stats, admin_routes
 from sandbox.idpoor import store
+from sandbox.population import Population
 
 DEFAULT_MAX_BATCH = 100
+MAX_BATCH_ENV = "TONLE_IDPOOR_MAX_BATCH"
+
+
+def _positive_int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name, "")
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise SystemExit(f"{name}={raw!r}: give a whole number of SPIDs, at least 1")
+    return int(raw)
 
 
 def openapi(max_batch: int) -> dict[str, Any]:
+    """The OpenAPI 3.1 description of the sandbox's public endpoints."""
     household = {
         "type": "object",
         "properties": {
@@ -117,12 +128,21 @@ def openapi(max_batch: int) -> dict[str, Any]:
 def create_app(
     database_path: str | Path,
     *,
+    seed_population: Population | None = None,
     max_batch_size: int | None = None,
     faults: Faults | None = None,
-) -> ASGIApp:
-    """The sandbox over its own SQLite database at ``database_path``."""
-    max_batch = max_batch_size or int(os.environ.get("TONLE_IDPOOR_MAX_BATCH", DEFAULT_MAX_BATCH))
+) -> FaultInjection:
+    """The IDPoor sandbox over its own SQLite database at ``database_path``.
+
+    ``seed_population`` is seeded first (idempotently). ``max_batch_size`` defaults to
+    ``TONLE_IDPOOR_MAX_BATCH`` or 100; ``faults`` to the ``TONLE_IDPOOR_*`` variables
+    (see :meth:`Faults.from_env`). The returned app's faults and counters are also
+    reachable in-process as ``app.faults`` and ``app.stats``.
+    """
+    max_batch = max_batch_size or _positive_int_env(MAX_BATCH_ENV, DEFAULT_MAX_BATCH)
     faults = faults or Faults.from_env("TONLE_IDPOOR")
+    if seed_population is not None:
+        store.seed(database_path, seed_population)
     stats = Stats()
     connection = store.connect(database_path)
 
@@ -172,10 +192,8 @@ def create_app(
             Route("/v1/households/{household_id}", one_household),
             Route("/health", health),
             Route("/openapi.json", spec),
-            *admin_routes(faults, stats),  # type: ignore[list-item]
+            *admin_routes(faults, stats),
         ],
         lifespan=lifespan,
     )
-    app.state.stats = stats
-    app.state.faults = faults
     return FaultInjection(app, faults, stats)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from sandbox.population import IdPoorHousehold
+from sandbox.population import IdPoorHousehold, Population
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS household (
@@ -29,6 +28,7 @@ CREATE INDEX IF NOT EXISTS member_household ON member (household_id);
 
 
 def connect(path: str | Path) -> sqlite3.Connection:
+    """Open (creating if needed) the sandbox database at ``path``."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     connection = sqlite3.connect(str(path), check_same_thread=False)
     connection.row_factory = sqlite3.Row
@@ -36,8 +36,13 @@ def connect(path: str | Path) -> sqlite3.Connection:
     return connection
 
 
-def seed(path: str | Path, households: Iterable[IdPoorHousehold]) -> int:
-    """Store ``households``; idempotent (a household already stored is left as it is)."""
+def seed(path: str | Path, population: Population | Iterable[IdPoorHousehold]) -> int:
+    """Store the identified-poor households of ``population``; return how many were new.
+
+    Idempotent: a household or member already stored is left as it is, so seeding the
+    same population again adds nothing.
+    """
+    households = population.idpoor_households if isinstance(population, Population) else population
     connection = connect(path)
     try:
         with connection:
@@ -106,7 +111,3 @@ def household(connection: sqlite3.Connection, household_id: str) -> dict[str, An
         )
     ]
     return found
-
-
-def today() -> dt.date:
-    return dt.date.today()

@@ -5,30 +5,48 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.types import ASGIApp
 
-from identity_store import create_engine, database_url, session_factory
+import identity_store
+from identity_store import create_engine, session_factory
 from subgraphs.identity.schema import IdentityContext, make_context, schema
 from subgraphs.server import build_subgraph_app
 
 
-def create_app(database: str | None = None) -> ASGIApp:
-    """The identity subgraph over the registry at ``database`` (default: ``TONLE_DATABASE_URL``)."""
-    url = database or database_url()
-    state: dict[str, object] = {}
+class _Registry:
+    """The sessions the lifespan opens; requests before it (or without it) are refused."""
+
+    sessions: async_sessionmaker[AsyncSession] | None = None
+
+    def context(self, _: Request) -> IdentityContext:
+        if self.sessions is None:
+            raise RuntimeError(
+                "the identity subgraph's database is not open: serve the app with its "
+                "lifespan enabled (uvicorn's default)"
+            )
+        return make_context(self.sessions)
+
+
+def create_app(database_url: str | None = None) -> ASGIApp:
+    """The identity subgraph over the registry at ``database_url``.
+
+    ``database_url`` defaults to ``TONLE_DATABASE_URL``; the database must already be
+    migrated (``identity_store.migrate``). The engine opens on startup, closes on shutdown.
+    """
+    url = database_url or identity_store.database_url()
+    registry = _Registry()
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         engine = create_engine(url)
-        state["sessions"] = session_factory(engine)
+        registry.sessions = session_factory(engine)
         try:
             yield
         finally:
+            registry.sessions = None
             await engine.dispose()
 
-    def context(_: Request) -> IdentityContext:
-        return make_context(state["sessions"])  # type: ignore[arg-type]
-
-    return build_subgraph_app(schema, context_getter=context, lifespan=lifespan)
+    return build_subgraph_app(schema, context_getter=registry.context, lifespan=lifespan)

@@ -11,19 +11,20 @@ import strawberry
 from graphql import GraphQLError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
+from strawberry.types import ExecutionContext
 
 from identity_store import (
     MAX_PAGE_SIZE,
     InvalidInput,
+    InvalidSpid,
     PersonRecord,
     count_people,
     encode_cursor,
-    is_valid_spid,
     people_by_spids,
     people_in_village,
     validate_spid,
 )
-from identity_store.spid import InvalidSpid
+from subgraphs.identity.errors import RegistryErrors, log_unexpected
 
 
 @dataclass
@@ -35,17 +36,16 @@ class IdentityContext:
 
 
 def make_context(sessions: async_sessionmaker[AsyncSession]) -> IdentityContext:
+    """A fresh context for one request: its loader batches and caches for that request only."""
+
     async def load(spids: list[str]) -> list[PersonRecord | None]:
-        valid = [s for s in spids if is_valid_spid(s)]
+        # Strawberry resolves each _entities representation on its own; the loader
+        # gathers the SPIDs of one tick into this single call, hence one SQL query.
         async with sessions() as session:
-            found = await people_by_spids(session, valid)
-        return [found.get(s) for s in spids]
+            found = await people_by_spids(session, spids)
+        return [found.get(spid) for spid in spids]
 
-    return IdentityContext(sessions=sessions, people=DataLoader(load_fn=load, cache=True))
-
-
-def bad_input(message: str) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": "BAD_USER_INPUT"})
+    return IdentityContext(sessions=sessions, people=DataLoader(load_fn=load))
 
 
 @strawberry.enum(description="Sex as registered.")
@@ -121,12 +121,15 @@ class Query:
         try:
             validate_spid(spid)
         except InvalidSpid as error:
-            raise bad_input(str(error)) from None
+            raise InvalidInput(str(error)) from None
         record = await info.context.people.load(spid)
         return Person.from_record(record) if record is not None else None
 
     @strawberry.field(
-        description=f"The people of one village, in SPID order; first is 1 to {MAX_PAGE_SIZE}."
+        description=(
+            f"The people of one village, in SPID order; first is 1 to {MAX_PAGE_SIZE}, "
+            "after is the endCursor of the previous page."
+        )
     )
     async def people(
         self,
@@ -135,11 +138,8 @@ class Query:
         first: int = 20,
         after: str | None = None,
     ) -> PersonConnection:
-        try:
-            async with info.context.sessions() as session:
-                page = await people_in_village(session, village_code, first, after)
-        except InvalidInput as error:
-            raise bad_input(str(error)) from None
+        async with info.context.sessions() as session:
+            page = await people_in_village(session, village_code, first, after)
         edges = []
         for record in page.people:
             info.context.people.prime(record.spid, record)
@@ -153,4 +153,13 @@ class Query:
         )
 
 
-schema = strawberry.federation.Schema(query=Query, types=[Person])
+class IdentitySchema(strawberry.federation.Schema):
+    """The federation schema, logging only faults of ours and never an error's message."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        log_unexpected(errors, execution_context)
+
+
+schema = IdentitySchema(query=Query, types=[Person], extensions=[RegistryErrors])

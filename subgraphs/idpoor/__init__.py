@@ -4,5 +4,6 @@ from __future__ import annotations
 
 from subgraphs.idpoor.app import create_app
 from subgraphs.idpoor.schema import schema
+from subgraphs.idpoor.settings import IdPoorSettings
 
-__all__ = ["create_app", "schema"]
+__all__ = ["IdPoorSettings", "create_app", "schema"]

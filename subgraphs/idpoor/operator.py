@@ -37,7 +37,12 @@ class IdPoorClient:
         self.on_request = on_request
         self._session: aiohttp.ClientSession | None = None
 
+    async def open(self) -> None:
+        """Create the process's one HTTP session (called from the app's lifespan)."""
+        self.session()
+
     def session(self) -> aiohttp.ClientSession:
+        # Created lazily too, so that an app run without lifespan events still works.
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=100, keepalive_timeout=30)
@@ -45,6 +50,7 @@ class IdPoorClient:
         return self._session
 
     async def close(self) -> None:
+        """Close the HTTP session and its pooled connections."""
         if self._session is not None and not self._session.closed:
             await self._session.close()
 

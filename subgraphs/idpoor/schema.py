@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,12 +11,6 @@ from graphql import GraphQLError
 from strawberry.dataloader import DataLoader
 
 from subgraphs.idpoor.operator import IdPoorClient, OperatorError
-
-
-@strawberry.enum(description="How the household was identified.")
-class IdPoorRound(enum.Enum):
-    REGULAR = "regular"
-    ON_DEMAND = "on_demand"
 
 
 @strawberry.type(
@@ -29,7 +22,9 @@ class IdPoorStatus:
     equity_card_number: str
     valid_from: dt.date
     valid_until: dt.date
-    round: IdPoorRound
+    round: str = strawberry.field(
+        description='How the household was identified: "regular" or "on_demand".'
+    )
 
     @strawberry.field(description="Whether the Equity Card is valid today.")
     def card_valid_today(self) -> bool:
@@ -43,7 +38,7 @@ def _status(household: dict[str, Any]) -> IdPoorStatus:
         equity_card_number=household["equity_card_number"],
         valid_from=dt.date.fromisoformat(household["valid_from"]),
         valid_until=dt.date.fromisoformat(household["valid_until"]),
-        round=IdPoorRound(household.get("round", "regular")),
+        round=str(household.get("round", "regular")),
     )
 
 
@@ -81,4 +76,6 @@ class Person:
         return cls(spid=spid)
 
 
+# strawberry 0.341 speaks Federation 2 by default (federation_version="2.11"); the
+# enable_federation_2 flag of older releases is gone.
 schema = strawberry.federation.Schema(types=[Person])

@@ -2,24 +2,41 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import datetime as dt
 import random
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
-from sqlalchemy import event
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import Connection, event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from identity_store import (
+    AlreadyRegistered,
+    Base,
+    InvalidCursor,
     InvalidInput,
+    PersonPage,
+    UnsupportedDatabase,
     add_people,
     count_people,
     create_engine,
+    decode_cursor,
+    encode_cursor,
+    is_valid_spid,
     migrate,
     most_populous_village,
+    new_spid,
     people_by_spids,
     people_in_village,
     session_factory,
+    url_with_schema,
 )
 from tests.identity_store.people import OTHER_VILLAGE, VILLAGE, person
 
@@ -106,7 +123,7 @@ async def test_a_duplicate_spid_fails_its_batch_and_keeps_what_was_stored(
     first = person(rng)
     sessions = session_factory(engine)
     await add_people(sessions, [first])
-    with pytest.raises(InvalidInput, match="already registered"):
+    with pytest.raises(AlreadyRegistered, match="already registered"):
         await add_people(sessions, [person(rng), first])
     async with sessions() as session:
         assert await count_people(session) == 1
@@ -114,7 +131,96 @@ async def test_a_duplicate_spid_fails_its_batch_and_keeps_what_was_stored(
 
 async def test_a_forged_cursor_is_bad_input(engine: AsyncEngine) -> None:
     async with session_factory(engine)() as session:
-        with pytest.raises(InvalidInput, match="cursor"):
+        with pytest.raises(InvalidCursor, match="cursor"):
             await people_in_village(session, VILLAGE, 5, "bm90LWEtY3Vyc29y")
         with pytest.raises(InvalidInput, match="first must be between"):
             await people_in_village(session, VILLAGE, 0)
+
+
+async def test_a_batch_larger_than_postgres_parameter_limit_is_one_query(
+    engine: AsyncEngine,
+) -> None:
+    rng = random.Random(5)
+    people = [person(rng) for _ in range(50)]
+    sessions = session_factory(engine)
+    await add_people(sessions, people)
+    unknown = [new_spid(rng) for _ in range(40_000)]
+    statements: list[str] = []
+    event.listen(
+        engine.sync_engine,
+        "before_cursor_execute",
+        lambda _c, _cur, statement, *_: statements.append(statement),
+    )
+    async with sessions() as session:
+        found = await people_by_spids(session, unknown + [p.spid for p in people])
+    assert len(statements) == 1
+    assert set(found) == {p.spid for p in people}
+
+
+async def test_malformed_spids_are_absent_without_a_query(engine: AsyncEngine) -> None:
+    async with session_factory(engine)() as session:
+        assert await people_by_spids(session, ["", "12345", "x" * 12, "1" * 12]) == {}
+
+
+async def test_migrations_running_at_once_both_succeed(database_url: str) -> None:
+    await asyncio.gather(migrate(database_url), migrate(database_url))
+    engine = create_engine(database_url)
+    async with session_factory(engine)() as session:
+        assert await count_people(session) == 0
+        if engine.dialect.name == "sqlite":
+            mode = await session.execute(text("PRAGMA journal_mode"))
+            assert mode.scalar() == "wal"
+    await engine.dispose()
+
+
+async def test_a_page_never_shows_someone_from_another_village(engine: AsyncEngine) -> None:
+    rng = random.Random(6)
+    sessions = session_factory(engine)
+    await add_people(sessions, [person(rng, village_code=OTHER_VILLAGE) for _ in range(3)])
+    async with sessions() as session:
+        page = await people_in_village(session, VILLAGE, 10)
+        assert page == PersonPage(people=(), has_next_page=False, end_cursor=None)
+        assert await count_people(session, OTHER_VILLAGE) == 3
+
+
+@given(spid=st.builds(new_spid, st.randoms(use_true_random=False)))
+def test_a_cursor_leads_back_to_its_spid(spid: str) -> None:
+    assert decode_cursor(encode_cursor(spid)) == spid
+
+
+@given(cursor=st.text() | st.binary().map(lambda b: base64.b64encode(b).decode()))
+def test_any_other_cursor_is_invalid_cursor_or_a_valid_spid(cursor: str) -> None:
+    try:
+        spid = decode_cursor(cursor)
+    except InvalidCursor as error:
+        assert "endCursor of the previous page" in str(error)
+    else:
+        assert is_valid_spid(spid)
+
+
+def test_a_sqlite_url_cannot_name_a_schema(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'r.db'}"
+    with pytest.raises(UnsupportedDatabase, match="SQLite database has no schemas"):
+        create_engine(url + "?search_path=t_x")
+    with pytest.raises(UnsupportedDatabase, match="only a PostgreSQL URL"):
+        url_with_schema(url, "t_x")
+    with pytest.raises(UnsupportedDatabase, match="use one of"):
+        create_engine("mysql+aiomysql://db/registry")
+
+
+def test_a_schema_is_carried_in_the_url() -> None:
+    url = url_with_schema("postgresql+asyncpg://postgres:pw@127.0.0.1:5432/test", "t_abc")
+    assert url == "postgresql+asyncpg://postgres:pw@127.0.0.1:5432/test?search_path=t_abc"
+
+
+async def test_the_migrations_build_exactly_the_models_tables(database_url: str) -> None:
+    await migrate(database_url)
+    engine = create_engine(database_url)
+
+    def differences(connection: Connection) -> list[object]:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, Base.metadata))
+
+    async with engine.connect() as connection:
+        assert await connection.run_sync(differences) == []
+    await engine.dispose()

@@ -108,3 +108,74 @@ async def test_the_api_is_described_and_households_have_members(sandbox: Sandbox
     assert sorted(body["member_spids"]) == sorted(poor.member_spids)
     async with sandbox.session.get(f"{sandbox.url}/v1/households/nope") as r:
         assert r.status == 404
+
+
+async def test_a_population_given_to_the_app_is_seeded_once(tmp_path: Path) -> None:
+    population = generate_population(200, seed=8)
+    create_app(tmp_path / "idpoor.db", seed_population=population)
+    app = create_app(tmp_path / "idpoor.db", seed_population=population)
+    assert seed(tmp_path / "idpoor.db", population) == 0
+    poor = population.idpoor_households[0]
+    async with (
+        serve(app) as url,
+        aiohttp.ClientSession() as session,
+        session.post(
+            url + "/v1/households/by-member", json={"spids": list(poor.member_spids)}
+        ) as response,
+    ):
+        body = await response.json()
+    assert [r["household"]["household_id"] for r in body["results"]] == [poor.household_id] * len(
+        poor.member_spids
+    )
+    assert body["results"][0]["household"] == {
+        "household_id": poor.household_id,
+        "village_code": poor.village_code,
+        "level": poor.level,
+        "equity_card_number": poor.equity_card_number,
+        "valid_from": poor.valid_from.isoformat(),
+        "valid_until": poor.valid_until.isoformat(),
+        "round": poor.round,
+    }
+
+
+async def test_faults_and_batch_limit_come_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TONLE_IDPOOR_OUTAGE", "1")
+    monkeypatch.setenv("TONLE_IDPOOR_LATENCY_MS", "50")
+    monkeypatch.setenv("TONLE_IDPOOR_MAX_BATCH", "2")
+    app = create_app(tmp_path / "idpoor.db")
+    async with serve(app) as url, aiohttp.ClientSession() as session:
+        async with session.get(url + "/admin/config") as response:
+            config = await response.json()
+        assert config["outage"] is True
+        assert config["latency_ms"] == 50
+        async with session.post(url + "/v1/households/by-member", json={"spids": []}) as r:
+            assert r.status == 503
+            assert "outage" in (await r.json())["error"]
+        await session.post(url + "/admin/config", json={"outage": False})
+        async with session.post(
+            url + "/v1/households/by-member", json={"spids": ["1", "2", "3"]}
+        ) as r:
+            assert r.status == 413
+            assert "maximum is 2" in (await r.json())["error"]
+
+
+async def test_an_error_rate_of_one_fails_every_request(sandbox: Sandbox) -> None:
+    await sandbox.admin("/admin/config", {"error_rate": 1})
+    assert (await sandbox.lookup([]))[0] == 500
+    body = await sandbox.admin("/admin/config", {"error_rate": 1.5})
+    assert "between 0 and 1" in body["error"]
+    async with sandbox.session.get(sandbox.url + "/health") as response:
+        assert response.status == 200  # health and admin are never faulted
+
+
+async def test_a_hanging_sandbox_never_answers(sandbox: Sandbox) -> None:
+    await sandbox.admin("/admin/config", {"hang": True})
+    with pytest.raises(TimeoutError):
+        async with sandbox.session.post(
+            sandbox.url + "/v1/households/by-member",
+            json={"spids": []},
+            timeout=aiohttp.ClientTimeout(total=0.3),
+        ):
+            pass

@@ -9,10 +9,10 @@ from typing import Any
 
 import aiohttp
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
-from identity_store import add_people, create_engine, migrate, session_factory
+from identity_store import add_people, create_engine, migrate, new_spid, session_factory
 from subgraphs.identity import create_app
 from tests.identity_store.people import VILLAGE, person
 from tests.servers import serve
@@ -82,8 +82,6 @@ async def test_a_spid_with_a_wrong_check_digit_is_bad_user_input(subgraph: Subgr
 
 
 async def test_an_unknown_spid_is_null(subgraph: Subgraph) -> None:
-    from identity_store import new_spid
-
     body = await subgraph.query(
         "query($s: String!) { person(spid: $s) { spid } }", {"s": new_spid(random.Random(99))}
     )
@@ -127,17 +125,60 @@ async def test_page_size_and_village_code_are_checked(subgraph: Subgraph) -> Non
 async def test_entities_for_100_people_take_one_sql_query(
     subgraph: Subgraph, statements: list[str]
 ) -> None:
-    representations = [{"__typename": "Person", "spid": s} for s in subgraph.spids[:100]]
-    representations.append({"__typename": "Person", "spid": "not-a-spid"})
+    unknown = new_spid(random.Random(99))
+    spids = [*subgraph.spids[:100], "not-a-spid", unknown, subgraph.spids[0]]
     body = await subgraph.query(
-        "query($r: [_Any!]!) { _entities(representations: $r) { ... on Person { spid } } }",
-        {"r": representations},
+        "query($r: [_Any!]!) { _entities(representations: $r) { ... on Person { spid familyName } } }",
+        {"r": [{"__typename": "Person", "spid": s} for s in spids]},
     )
+    assert "errors" not in body
     entities = body["data"]["_entities"]
     assert [e["spid"] for e in entities[:100]] == subgraph.spids[:100]
-    assert entities[100] is None
-    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-    assert len(selects) == 1
+    assert entities[100:] == [None, None, {"spid": subgraph.spids[0], "familyName": "Family000"}]
+    assert len(statements) == 1
+    assert statements[0].lstrip().upper().startswith("SELECT")
+
+
+async def test_a_page_and_its_people_take_no_more_queries_than_the_page(
+    subgraph: Subgraph, statements: list[str]
+) -> None:
+    body = await subgraph.query(
+        '{ people(villageCode: "01020101", first: 100) { edges { node { spid } } } }'
+    )
+    assert len(body["data"]["people"]["edges"]) == 100
+    assert len(statements) == 1
+
+
+async def test_a_forged_cursor_is_bad_user_input(subgraph: Subgraph) -> None:
+    body = await subgraph.query(
+        '{ people(villageCode: "01020101", after: "bm90LWEtY3Vyc29y") { totalCount } }'
+    )
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "endCursor of the previous page" in body["errors"][0]["message"]
+
+
+async def test_a_database_fault_is_internal_and_reveals_no_sql_or_data(
+    subgraph: Subgraph, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = create_engine(database_url)
+    async with engine.begin() as connection:
+        await connection.execute(text("DROP TABLE person"))
+    await engine.dispose()
+    spid = subgraph.spids[0]
+    body = await subgraph.query("query($s: String!) { person(spid: $s) { spid } }", {"s": spid})
+    error = body["errors"][0]
+    assert error["extensions"] == {"code": "INTERNAL_SERVER_ERROR"}
+    assert error["path"] == ["person"]
+    assert "SELECT" not in error["message"]
+    assert "unexpected" in caplog.text
+    assert spid not in caplog.text
+    assert "SELECT" not in caplog.text
+
+
+async def test_health_answers_ok(subgraph: Subgraph) -> None:
+    async with subgraph.session.get(subgraph.url + "/health") as response:
+        assert response.status == 200
 
 
 async def test_the_sdl_declares_the_person_entity(subgraph: Subgraph) -> None:
