@@ -15,7 +15,6 @@ import strawberry
 
 from gateway.composition import SubgraphSource, compose
 
-
 BOOKS = {"b1": "Dune", "b2": "Emma"}
 FILMS = {"f1": "Alien"}
 ACCOUNTS = {"a1": (7, "o1")}
