@@ -69,6 +69,7 @@ def create_app(
     open_mode: bool = False,
     partner_keys: Mapping[str, str] | None = None,
     subgraph_timeout_s: float = 10.0,
+    subgraph_timeouts: Mapping[str, float] | None = None,
     gateway_secret: str | None = None,
     subgraph_urls: Mapping[str, str] | None = None,
 ) -> Starlette:
@@ -81,9 +82,17 @@ def create_app(
     metrics = GatewayMetrics()
     own_transport = transport is None
     urls = {**gateway.subgraph_urls(), **(subgraph_urls or {})}
+    for label, names in (("URL", subgraph_urls), ("timeout", subgraph_timeouts)):
+        unknown = sorted(set(names or {}) - set(gateway.subgraph_urls()))
+        if unknown:
+            raise ValueError(
+                f"a subgraph {label} is set for {', '.join(unknown)}, which the supergraph "
+                f"does not have; its subgraphs are {', '.join(sorted(gateway.subgraph_urls()))}."
+            )
     active: Transport = transport or AiohttpTransport(
         urls,
         timeout_s=subgraph_timeout_s,
+        timeouts=subgraph_timeouts,
         gateway_secret=gateway_secret,
         on_request=metrics.subgraph_request,
     )

@@ -18,6 +18,34 @@ def _float(name: str, default: float) -> float:
         ) from None
 
 
+def _pairs(name: str, example: str) -> dict[str, str]:
+    """``a=x,b=y`` from the environment variable ``name``, refusing items that are not pairs."""
+    pairs: dict[str, str] = {}
+    raw = os.environ.get(name, "")
+    for item in filter(None, (p.strip() for p in raw.split(","))):
+        key, _, value = item.partition("=")
+        if not key.strip() or not value.strip():
+            raise SystemExit(f"{name} item {item!r} is not name=value; write it like {example}")
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
+def _timeouts(name: str) -> dict[str, float]:
+    timeouts: dict[str, float] = {}
+    for subgraph, raw in _pairs(name, f"{name}=nssf=3,idpoor=5").items():
+        try:
+            seconds = float(raw)
+        except ValueError:
+            seconds = -1.0
+        if not seconds > 0:
+            raise SystemExit(
+                f"{name}: {subgraph}={raw!r} is not a positive number of seconds; "
+                f"write it like {name}={subgraph}=5"
+            )
+        timeouts[subgraph] = seconds
+    return timeouts
+
+
 @dataclass(frozen=True)
 class GatewaySettings:
     """What one gateway process needs to run."""
@@ -27,6 +55,7 @@ class GatewaySettings:
     port: int = 4000
     open_mode: bool = False
     subgraph_timeout_s: float = 10.0
+    subgraph_timeouts: dict[str, float] = field(default_factory=dict)
     gateway_secret: str | None = None
     partner_keys_file: str | None = None
     plan_cache_size: int = 2048
@@ -34,23 +63,16 @@ class GatewaySettings:
 
     @classmethod
     def from_env(cls) -> GatewaySettings:
-        overrides = {}
-        raw = os.environ.get("TONLE_SUBGRAPH_URLS", "")
-        for item in filter(None, (p.strip() for p in raw.split(","))):
-            name, _, url = item.partition("=")
-            if not url:
-                raise SystemExit(
-                    f"TONLE_SUBGRAPH_URLS item {item!r} is not name=url; "
-                    "write it like identity=http://127.0.0.1:4001/graphql"
-                )
-            overrides[name] = url
         return cls(
             supergraph_path=os.environ.get("TONLE_SUPERGRAPH"),
             host=os.environ.get("TONLE_GATEWAY_HOST", "127.0.0.1"),
             port=int(os.environ.get("TONLE_GATEWAY_PORT", "4000")),
             open_mode=os.environ.get("TONLE_GATEWAY_OPEN", "") in ("1", "true", "yes"),
             subgraph_timeout_s=_float("TONLE_SUBGRAPH_TIMEOUT_S", 10.0),
+            subgraph_timeouts=_timeouts("TONLE_SUBGRAPH_TIMEOUTS"),
             gateway_secret=os.environ.get("TONLE_GATEWAY_SECRET") or None,
             partner_keys_file=os.environ.get("TONLE_PARTNER_KEYS_FILE") or None,
-            subgraph_urls=overrides,
+            subgraph_urls=_pairs(
+                "TONLE_SUBGRAPH_URLS", "TONLE_SUBGRAPH_URLS=identity=http://127.0.0.1:4001/graphql"
+            ),
         )

@@ -61,14 +61,18 @@ def cmd_gateway(args: argparse.Namespace) -> int:
                 "or run with --open for development."
             )
         keys = json.loads(Path(keys_file).read_text(encoding="utf-8"))
-    app = create_app(
-        gateway,
-        open_mode=open_mode,
-        partner_keys=keys,
-        subgraph_timeout_s=settings.subgraph_timeout_s,
-        gateway_secret=settings.gateway_secret,
-        subgraph_urls=settings.subgraph_urls,
-    )
+    try:
+        app = create_app(
+            gateway,
+            open_mode=open_mode,
+            partner_keys=keys,
+            subgraph_timeout_s=settings.subgraph_timeout_s,
+            subgraph_timeouts=settings.subgraph_timeouts,
+            gateway_secret=settings.gateway_secret,
+            subgraph_urls=settings.subgraph_urls,
+        )
+    except ValueError as error:
+        raise SystemExit(f"tonle gateway: {error}") from None
 
     async def run() -> None:
         group = ServiceGroup()
