@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sandbox.idpoor.app import DEFAULT_MAX_BATCH, create_app
-from sandbox.idpoor.store import seed
+from sandbox.idpoor.app import IDPOOR, create_app, seed
+from sandbox.service import DEFAULT_MAX_BATCH
 
-__all__ = ["DEFAULT_MAX_BATCH", "create_app", "seed"]
+__all__ = ["DEFAULT_MAX_BATCH", "IDPOOR", "create_app", "seed"]
