@@ -11,6 +11,7 @@ import orjson
 from gateway.query_plan import (
     FetchNode,
     FlattenNode,
+    KeyRename,
     ParallelNode,
     PlanNode,
     ProjectedField,
@@ -108,6 +109,8 @@ async def _run_root(
         return
     data = response.get("data")
     if isinstance(data, dict):
+        if fetch.renames:
+            _rename_keys(data, fetch.renames)
         deep_merge(state.data, data)
     for error in response.get("errors") or ():
         path = error.get("path") if isinstance(error, dict) else None
@@ -226,6 +229,8 @@ async def _run_entities(
     data = response.get("data")
     entities = data.get("_entities") if isinstance(data, dict) else None
     if isinstance(entities, list):
+        if fetch.renames:
+            _rename_keys(entities, fetch.renames)
         for position, entity in enumerate(entities[: len(targets)]):
             if isinstance(entity, dict):
                 for obj in targets[position]:
@@ -246,6 +251,14 @@ async def _run_entities(
         elif targets:
             mapped = paths.get(id(targets[0][0]))
         state.errors.append(_clean_error(error, mapped, fetch.service))
+
+
+def _rename_keys(data: Any, renames: tuple[KeyRename, ...]) -> None:
+    """Put aliased fields back under their own keys (deepest renames come first)."""
+    for rename in renames:
+        for obj in collect_entities(data, rename.path):
+            if rename.alias in obj:
+                obj[rename.key] = obj.pop(rename.alias)
 
 
 def deep_merge(target: JSON, source: JSON) -> None:

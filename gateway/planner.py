@@ -39,6 +39,7 @@ from gateway.operation import (
 from gateway.query_plan import (
     FetchNode,
     FlattenNode,
+    KeyRename,
     ParallelNode,
     PlanNode,
     ProjectedField,
@@ -63,6 +64,10 @@ class OutField:
     args_text: str
     directives_text: str
     children: OutSelection | None
+    # the field's type in the subgraph, composite names as "*": what the GraphQL rule
+    # on overlapping fields compares between sibling fragments
+    shape: str = ""
+    renamed_from: str | None = None
 
 
 @dataclass
@@ -73,14 +78,22 @@ class OutSelection:
     fragments: dict[tuple[str, str], OutSelection] = field(default_factory=dict)
 
     def add_field(
-        self, key: str, name: str, args_text: str, directives_text: str, composite: bool
+        self,
+        key: str,
+        name: str,
+        args_text: str,
+        directives_text: str,
+        composite: bool,
+        shape: str = "",
     ) -> OutField:
         existing = self.fields.get(key)
         if existing is not None:
             if existing.directives_text != directives_text:
                 existing.directives_text = ""  # selected unconditionally somewhere
             return existing
-        out = OutField(key, name, args_text, directives_text, OutSelection() if composite else None)
+        out = OutField(
+            key, name, args_text, directives_text, OutSelection() if composite else None, shape
+        )
         self.fields[key] = out
         return out
 
@@ -189,6 +202,7 @@ class _Planning:
         self.ids = itertools.count()
         self.touched: list[set[int]] = []
         self.planning_for: list[int] = []
+        self.jumping: set[tuple[int, str, str, ResponsePath]] = set()
 
     # -- groups ----------------------------------------------------------------------
 
@@ -425,7 +439,11 @@ class _Planning:
             return
         if self.is_abstract(parent_type):
             ctx.out.add_field("__typename", "__typename", "", "", False)
-            for runtime in self.possible_in_graph(parent_type, ctx.group.graph):
+            possible = self.possible_in_graph(parent_type, ctx.group.graph)
+            if not possible:
+                self.plan_without_implementations(ctx, parent_type, selections)
+                return
+            for runtime in possible:
                 relevant = self._for_runtime(selections, runtime)
                 if not relevant:
                     continue
@@ -448,6 +466,31 @@ class _Planning:
             self.client_keys(selections, parent_type),
         )
         self.plan_concrete(sub, parent_type, selections)
+
+    def plan_without_implementations(
+        self, ctx: Ctx, abstract: str, selections: tuple[Selection, ...]
+    ) -> None:
+        """An abstract type no object type of this subgraph implements.
+
+        Its own fields are asked as they are (the subgraph will say what it makes of
+        them); a field it does not have cannot be reached at all.
+        """
+        for sel in selections:
+            if isinstance(sel, FragmentSelection):
+                if sel.type_condition in (None, abstract):
+                    self.plan_without_implementations(ctx, abstract, sel.selections)
+                continue
+            if sel.name == "__typename":
+                continue
+            if not self.resolvable_locally(
+                ctx.group.graph, abstract, sel.name, ctx.provided, False
+            ):
+                raise PlanningError(
+                    f"cannot plan {abstract}.{sel.name}: no type of subgraph "
+                    f"{self.sg.subgraphs[ctx.group.graph].name!r} implements {abstract}, so "
+                    "its objects cannot be sent to a subgraph that resolves the field."
+                )
+            self.add_local(ctx, abstract, sel)
 
     def plan_interface_object(
         self, ctx: Ctx, interface: str, selections: tuple[Selection, ...]
@@ -487,9 +530,33 @@ class _Planning:
         )
         for field_sel in local:
             self.add_local(keys_ctx, interface, field_sel)
+        info = self.sg.types[interface]
+        # A field of the interface itself that another @interfaceObject subgraph
+        # resolves is fetched from it directly: no need to learn the concrete type.
+        elsewhere: list[Selection] = []
+        for sel in rest:
+            source = (
+                self._interface_object_source(keys_ctx, interface, sel.name)
+                if isinstance(sel, FieldSelection) and sel.name != "__typename"
+                else None
+            )
+            if source is None:
+                elsewhere.append(sel)
+                continue
+            target, key = source
+            assert isinstance(sel, FieldSelection)
+            child = self.child_group(keys_ctx, target, interface)
+            self.ensure_representation(child, keys_ctx, interface, key.selection)
+            shape = child.requires[interface]
+            for runtime in self.schema.get_possible_types(self.schema.get_type(interface)):  # type: ignore[arg-type]
+                child.requires.setdefault(runtime.name, shape)
+                child.sent_typenames.setdefault(runtime.name, interface)
+                child.parent_ctx.setdefault(runtime.name, keys_ctx)
+            child_ctx = Ctx(child, child.out.fragment(interface), ctx.path, None, True, {})
+            self.plan_field(child_ctx, interface, sel)
+        rest = elsewhere
         if not rest:
             return
-        info = self.sg.types[interface]
         targets = [
             (g, [k for k in keys if k.resolvable])
             for g, keys in info.keys.items()
@@ -507,6 +574,19 @@ class _Planning:
         self.ensure_representation(child, keys_ctx, interface, keys[0].selection)
         child_ctx = Ctx(child, child.out.fragment(interface), ctx.path, None, True, {})
         self.plan_selections(child_ctx, interface, tuple(rest))
+
+    def _interface_object_source(
+        self, ctx: Ctx, interface: str, field_name: str
+    ) -> tuple[str, EntityKey] | None:
+        info = self.sg.types[interface]
+        for graph in sorted(info.interface_object_graphs - {ctx.group.graph}):
+            fig = self.field_in_graph(interface, field_name, graph)
+            if fig is None or fig.external or fig.overridden:
+                continue
+            for key in info.keys.get(graph, []):
+                if key.resolvable and self._key_local(ctx, interface, key):
+                    return graph, key
+        return None
 
     def _for_runtime(
         self, selections: tuple[Selection, ...], runtime: str
@@ -570,12 +650,16 @@ class _Planning:
             self.ensure_requires(group, type_name, fig.requires)
         group.variables |= variables_in(sel.arguments) | variables_in(sel.directives)
         fdef = self._field_def(type_name, sel.name)
+        type_text = (fig.type_in_graph if fig is not None else None) or str(fdef.type)
+        if sel.selections is not None:
+            type_text = type_text.replace(get_named_type(fdef.type).name, "*")
         out = ctx.out.add_field(
             sel.response_key,
             sel.name,
             sel.args_text,
             sel.directives_text,
             sel.selections is not None,
+            type_text,
         )
         if sel.selections is None or out.children is None:
             return
@@ -627,6 +711,21 @@ class _Planning:
         return targets
 
     def jump(self, ctx: Ctx, type_name: str, sel: FieldSelection) -> None:
+        attempt = (ctx.group.id, type_name, sel.name, ctx.path)
+        if attempt in self.jumping:
+            # The key that would reach the field needs the field itself.
+            raise PlanningError(
+                f"cannot plan {type_name}.{sel.name}: every subgraph that resolves it needs "
+                f"it in the entity key, and {self.sg.subgraphs[ctx.group.graph].name!r} "
+                "does not resolve it."
+            )
+        self.jumping.add(attempt)
+        try:
+            self._jump(ctx, type_name, sel)
+        finally:
+            self.jumping.discard(attempt)
+
+    def _jump(self, ctx: Ctx, type_name: str, sel: FieldSelection) -> None:
         targets = self.jump_targets(type_name, sel.name)
         if not targets:
             raise PlanningError(
@@ -690,6 +789,13 @@ class _Planning:
     def ensure_requires(
         self, group: FetchGroup, type_name: str, requires: SelectionSetNode
     ) -> None:
+        # An @interfaceObject field is asked of the interface, but representations are
+        # built per runtime type: the required fields go with each type sent as it.
+        runtimes = [r for r, sent in group.sent_typenames.items() if sent == type_name]
+        for runtime in runtimes:
+            self.ensure_representation(group, group.parent_ctx[runtime], runtime, requires)
+        if runtimes:
+            return
         origin = group.parent_ctx.get(type_name)
         if origin is None:
             raise PlanningError(f"@requires on {type_name} in a group with no parent.")
@@ -828,6 +934,8 @@ class _Planning:
 
     def fetch_node(self, group: FetchGroup) -> PlanNode:
         op = self.operation
+        _alias_conflicts(group.out, itertools.count())
+        renames = tuple(sorted(_renames(group.out, ()), key=lambda r: -len(r.path)))
         used = [v for v in op.variable_definitions if v in group.variables]
         definitions = [op.variable_definitions[v] for v in used]
         base = op.name or "Operation"
@@ -844,6 +952,7 @@ class _Planning:
                 operation_kind=op.kind,
                 variable_usages=tuple(used),
                 owed=tuple(group.out.fields),
+                renames=renames,
             )
         definitions.insert(0, "$representations:[_Any!]!")
         text = (
@@ -863,8 +972,60 @@ class _Planning:
             operation_kind="query",
             variable_usages=tuple(used),
             requires=requires,
+            renames=renames,
         )
         return FlattenNode(path=group.merge_path, node=fetch)
+
+
+def _level_fields(out: OutSelection) -> list[tuple[OutSelection, OutField]]:
+    """The fields of one selection level, through its fragments at any depth."""
+    found = [(out, f) for f in out.fields.values()]
+    for sub in out.fragments.values():
+        found.extend(_level_fields(sub))
+    return found
+
+
+def _signature(f: OutField) -> tuple[object, ...]:
+    if f.children is None:
+        return (f.shape,)
+    children = sorted(
+        (c.renamed_from or c.response_key, _signature(c)) for _, c in _level_fields(f.children)
+    )
+    return (f.shape, tuple(children))
+
+
+def _alias_conflicts(out: OutSelection, counter: itertools.count[int]) -> None:
+    """Alias fields that share a response key with a differently typed sibling.
+
+    Fields of different types may share a key in a client query when they sit in
+    fragments on different object types, but a subgraph only accepts that when the
+    types have the same shape, and a field's type can differ by subgraph
+    (``join__field(type:)``). Inner levels go first, so an outer field's shape is final.
+    """
+    level = _level_fields(out)
+    for _, f in level:
+        if f.children is not None:
+            _alias_conflicts(f.children, counter)
+    seen: dict[str, tuple[object, ...]] = {}
+    for owner, f in level:
+        signature = _signature(f)
+        first = seen.setdefault(f.response_key, signature)
+        if first == signature or f.renamed_from is not None:
+            continue
+        alias = f"{INTERNAL_ALIAS_PREFIX}{next(counter)}_{f.response_key}"
+        del owner.fields[f.response_key]
+        f.renamed_from, f.response_key = f.response_key, alias
+        owner.fields[alias] = f
+
+
+def _renames(out: OutSelection, path: ResponsePath) -> list[KeyRename]:
+    found: list[KeyRename] = []
+    for _, f in _level_fields(out):
+        if f.renamed_from is not None:
+            found.append(KeyRename(path, f.response_key, f.renamed_from))
+        if f.children is not None:
+            found.extend(_renames(f.children, (*path, f.response_key)))
+    return found
 
 
 def _merge_projection(into: dict[str, ProjectedField], f: ProjectedField) -> None:

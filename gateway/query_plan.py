@@ -30,6 +30,21 @@ class RequiresSelection:
 
 
 @dataclass(frozen=True)
+class KeyRename:
+    """A field the subgraph request aliases, to be put back under its own key.
+
+    Two fields with one response key but different types (``id: ID!`` on one member
+    type, ``id: ID`` on another) cannot share a selection set, so the request asks for
+    one of them under ``alias``; the objects at ``path`` get ``alias`` renamed to
+    ``key`` before the response is merged.
+    """
+
+    path: ResponsePath
+    alias: str
+    key: str
+
+
+@dataclass(frozen=True)
 class FetchNode:
     """One request to one subgraph.
 
@@ -45,6 +60,8 @@ class FetchNode:
     requires: tuple[RequiresSelection, ...] | None = None
     # top-level response keys a root fetch owes, to report them when it fails
     owed: tuple[str, ...] = ()
+    # deepest first; relative to the data of a root fetch or to each entity
+    renames: tuple[KeyRename, ...] = ()
 
 
 @dataclass(frozen=True)
