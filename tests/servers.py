@@ -14,6 +14,7 @@ import contextlib
 import socket
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -54,11 +55,14 @@ async def serve(
     port: int | None = None,
     start_timeout_s: float = 10.0,
     grace_s: int = 1,
+    tls: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[str]:
     """Serve ``app`` on 127.0.0.1 until the block ends; yields its base URL.
 
     Without ``port``, a free port is picked. Raises :class:`ServerFailedToStart` when the app
-    does not come up within ``start_timeout_s``.
+    does not come up within ``start_timeout_s``. ``tls`` are uvicorn's ``ssl_*`` settings
+    (``ssl_certfile``, ``ssl_keyfile``, ``ssl_ca_certs``, ``ssl_cert_reqs``); with them the
+    URL is https.
     """
     sock = _listening_socket(port or 0)
     bound_port = int(sock.getsockname()[1])
@@ -71,12 +75,13 @@ async def serve(
         log_level="warning",
         access_log=False,
         timeout_graceful_shutdown=grace_s,
+        **(tls or {}),
     )
     server = _TestServer(config)
     task = asyncio.create_task(_run(server, sock), name=f"uvicorn:{bound_port}")
     try:
         await _wait_started(server, task, start_timeout_s)
-        yield f"http://127.0.0.1:{bound_port}"
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{bound_port}"
     finally:
         await _stop(server, task, grace_s)
         sock.close()

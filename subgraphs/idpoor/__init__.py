@@ -1,9 +1,9 @@
-"""The idpoor subgraph: ``Person.idpoor``, fetched live from the Ministry of Planning's system."""
+"""The idpoor subgraph: ``Person.idpoor`` and ``Household.idpoor``, from the IDPoor system."""
 
 from __future__ import annotations
 
-from subgraphs.idpoor.app import create_app
-from subgraphs.idpoor.schema import schema
-from subgraphs.idpoor.settings import IdPoorSettings
+from subgraphs.idpoor.schema import IDPOOR, schema
 
-__all__ = ["IdPoorSettings", "create_app", "schema"]
+create_app = IDPOOR.create_app
+
+__all__ = ["IDPOOR", "create_app", "schema"]

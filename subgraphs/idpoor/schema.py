@@ -1,16 +1,19 @@
-"""The idpoor subgraph: ``Person.idpoor``, resolved live from the IDPoor system."""
+"""The idpoor subgraph: ``Person.idpoor`` and ``Household.idpoor``, live from the IDPoor system."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.dataloader import DataLoader
 
-from subgraphs.idpoor.operator import IdPoorClient, OperatorError
+from subgraphs.operator import OperatorCall, OperatorSubgraph, operator_loader
+
+BY_MEMBER_PATH = "/v1/households/by-member"
+BY_ID_PATH = "/v1/households/by-id"
 
 
 @strawberry.type(
@@ -31,7 +34,9 @@ class IdPoorStatus:
         return self.valid_from <= dt.date.today() <= self.valid_until
 
 
-def _status(household: dict[str, Any]) -> IdPoorStatus:
+def _status(household: dict[str, Any] | None) -> IdPoorStatus | None:
+    if household is None:
+        return None
     return IdPoorStatus(
         household_id=household["household_id"],
         level=int(household["level"]),
@@ -44,21 +49,22 @@ def _status(household: dict[str, Any]) -> IdPoorStatus:
 
 @dataclass
 class IdPoorContext:
-    """Per request: one loader, so every ``idpoor`` of a request is one batch."""
+    """Per request: one loader per key, so every ``idpoor`` of a request is one batch."""
 
-    households: DataLoader[str, IdPoorStatus | None]
+    by_member: DataLoader[str, IdPoorStatus | None]
+    by_household: DataLoader[str, IdPoorStatus | None]
 
 
-def make_context(client: IdPoorClient) -> IdPoorContext:
-    async def load(spids: list[str]) -> list[IdPoorStatus | BaseException | None]:
-        try:
-            found = await client.households(spids)
-        except OperatorError as error:
-            failure = GraphQLError(str(error), extensions={"code": error.code})
-            return [failure] * len(spids)
-        return [_status(h) if (h := found.get(s)) else None for s in spids]
+def make_context(call: OperatorCall) -> IdPoorContext:
+    async def by_member(spids: Sequence[str]) -> list[IdPoorStatus | None]:
+        results = await call.client.batch(BY_MEMBER_PATH, "spids", spids, end_user=call.end_user)
+        return [_status(r["household"]) for r in results]
 
-    return IdPoorContext(households=DataLoader(load_fn=load, cache=True))
+    async def by_household(ids: Sequence[str]) -> list[IdPoorStatus | None]:
+        results = await call.client.batch(BY_ID_PATH, "household_ids", ids, end_user=call.end_user)
+        return [_status(r["household"]) for r in results]
+
+    return IdPoorContext(operator_loader(by_member), operator_loader(by_household))
 
 
 @strawberry.federation.type(keys=["spid"])
@@ -69,13 +75,28 @@ class Person:
         description="IDPoor identification of the household; null when not identified poor."
     )
     async def idpoor(self, info: strawberry.Info[IdPoorContext, Any]) -> IdPoorStatus | None:
-        return await info.context.households.load(self.spid)
+        return await info.context.by_member.load(self.spid)
 
     @classmethod
     def resolve_reference(cls, spid: str) -> Person:
         return cls(spid=spid)
 
 
+@strawberry.federation.type(keys=["householdId"])
+class Household:
+    household_id: str
+
+    @strawberry.field(description="The household's IDPoor identification; null when not poor.")
+    async def idpoor(self, info: strawberry.Info[IdPoorContext, Any]) -> IdPoorStatus | None:
+        return await info.context.by_household.load(self.household_id)
+
+    @classmethod
+    def resolve_reference(cls, householdId: str) -> Household:  # the key as it is sent
+        return cls(household_id=householdId)
+
+
 # strawberry 0.341 speaks Federation 2 by default (federation_version="2.11"); the
 # enable_federation_2 flag of older releases is gone.
-schema = strawberry.federation.Schema(types=[Person])
+schema = strawberry.federation.Schema(types=[Person, Household])
+
+IDPOOR = OperatorSubgraph("idpoor", "the IDPoor system", schema, make_context, port=4002)

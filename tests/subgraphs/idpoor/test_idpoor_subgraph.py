@@ -16,7 +16,7 @@ from sandbox.faults import Faults
 from sandbox.idpoor import create_app as create_sandbox
 from sandbox.idpoor import seed
 from sandbox.population import Population, generate_population
-from subgraphs.idpoor import IdPoorSettings, create_app
+from subgraphs.idpoor import IDPOOR, create_app
 from tests.servers import free_port, serve
 
 ENTITIES = """
@@ -199,8 +199,8 @@ def test_the_operator_url_is_required_and_settings_are_checked(
     with pytest.raises(SystemExit, match="TONLE_IDPOOR_TIMEOUT_S"):
         create_app()
     monkeypatch.setenv("TONLE_IDPOOR_TIMEOUT_S", "2.5")
-    settings = IdPoorSettings.from_env()
-    assert (settings.operator_url, settings.timeout_s, settings.max_batch) == (
+    settings = IDPOOR.settings()
+    assert (settings.url, settings.timeout_s, settings.max_batch) == (
         "http://127.0.0.1:9",
         2.5,
         100,

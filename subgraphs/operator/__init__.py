@@ -1,0 +1,40 @@
+"""The shared operator connector: one client, configured per operator by settings."""
+
+from __future__ import annotations
+
+from subgraphs.operator.app import (
+    END_USER_HEADER,
+    OperatorCall,
+    OperatorSubgraph,
+    create_operator_app,
+    operator_loader,
+)
+from subgraphs.operator.breaker import BreakerState, CircuitBreaker
+from subgraphs.operator.cache import TtlCache
+from subgraphs.operator.client import OperatorClient
+from subgraphs.operator.errors import (
+    OPERATOR_TIMEOUT,
+    OPERATOR_UNAVAILABLE,
+    OperatorError,
+    SettingsError,
+)
+from subgraphs.operator.settings import OperatorSettings
+from subgraphs.operator.xroad import XRoad
+
+__all__ = [
+    "END_USER_HEADER",
+    "OPERATOR_TIMEOUT",
+    "OPERATOR_UNAVAILABLE",
+    "BreakerState",
+    "CircuitBreaker",
+    "OperatorCall",
+    "OperatorClient",
+    "OperatorError",
+    "OperatorSettings",
+    "OperatorSubgraph",
+    "SettingsError",
+    "TtlCache",
+    "XRoad",
+    "create_operator_app",
+    "operator_loader",
+]

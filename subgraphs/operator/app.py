@@ -1,0 +1,146 @@
+"""The HTTP app of an operator subgraph: its schema, its operator client, its metrics."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from graphql import GraphQLError
+from prometheus_client import CollectorRegistry, Counter
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.types import ASGIApp
+from strawberry.dataloader import DataLoader
+from strawberry.federation import Schema
+
+from subgraphs.operator.client import OperatorClient
+from subgraphs.operator.errors import OperatorError
+from subgraphs.operator.settings import OperatorSettings
+from subgraphs.server import build_subgraph_app
+
+# The end user a request is made for, when the gateway knows it; sent on as X-Road-UserId.
+END_USER_HEADER = "X-Tonle-End-User"
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+@dataclass(frozen=True)
+class OperatorCall:
+    """What a resolver needs to call the operator for the request at hand."""
+
+    client: OperatorClient
+    end_user: str | None
+
+
+def operator_loader(
+    fetch: Callable[[Sequence[K]], Awaitable[Sequence[V | None]]],
+) -> DataLoader[K, V | None]:
+    """A per-request loader: every key asked for in a request becomes one batch.
+
+    When the operator fails, every key of the batch resolves to the same GraphQL error
+    carrying the operator error's code, so the fields are null and the errors have paths.
+    """
+
+    async def load(keys: list[K]) -> list[V | BaseException | None]:
+        try:
+            return list(await fetch(keys))
+        except OperatorError as error:
+            failure = GraphQLError(str(error), extensions={"code": error.code})
+            return [failure] * len(keys)
+
+    return DataLoader(load_fn=load)
+
+
+@dataclass(frozen=True)
+class OperatorSubgraph:
+    """One operator's subgraph: its schema and context, and how its operator is named."""
+
+    operator: str  # short name and settings prefix: TONLE_<OPERATOR>_*
+    title: str  # for messages: "the NSSF system"
+    schema: Schema
+    make_context: Callable[[OperatorCall], Any]
+    port: int  # the default port of ``python -m subgraphs.<operator>``
+
+    def settings(self, operator_url: str | None = None, **overrides: Any) -> OperatorSettings:
+        return OperatorSettings.from_env(self.operator, self.title, url=operator_url, **overrides)
+
+    def create_app(
+        self,
+        operator_url: str | None = None,
+        *,
+        gateway_secret: str | None = None,
+        **overrides: Any,
+    ) -> ASGIApp:
+        """The subgraph, calling the operator at ``operator_url`` (or ``TONLE_<OPERATOR>_URL``).
+
+        ``overrides`` are :class:`OperatorSettings` fields (``timeout_s``, ``max_batch``,
+        ``cache_ttl_s``, ...) that win over the environment.
+        """
+        settings = self.settings(operator_url, **overrides)
+        return create_operator_app(
+            settings, self.schema, self.make_context, gateway_secret=gateway_secret
+        )
+
+    def main(self, argv: list[str] | None = None) -> None:
+        """``python -m subgraphs.<operator>``: serve the subgraph until interrupted."""
+        import argparse
+
+        import uvicorn
+
+        parser = argparse.ArgumentParser(
+            prog=f"python -m subgraphs.{self.operator}",
+            description=f"Run the {self.operator} subgraph (settings: TONLE_"
+            f"{self.operator.upper()}_*, see docs/operators.md).",
+        )
+        parser.add_argument("--port", type=int, default=self.port)
+        parser.add_argument(
+            "--operator-url", help=f"{self.title} (default: TONLE_{self.operator.upper()}_URL)"
+        )
+        args = parser.parse_args(argv)
+        app = self.create_app(args.operator_url)
+        uvicorn.run(app, host="127.0.0.1", port=args.port, access_log=False)
+
+
+def create_operator_app(
+    settings: OperatorSettings,
+    schema: Schema,
+    make_context: Callable[[OperatorCall], Any],
+    *,
+    gateway_secret: str | None = None,
+) -> ASGIApp:
+    """A subgraph serving ``schema``, whose resolvers call the operator of ``settings``.
+
+    Each outgoing HTTP call counts in ``tonle_operator_requests_total{operator}``.
+    """
+    # A registry per app, so that several apps in one process (tests, the demo) each
+    # count their own calls.
+    registry = CollectorRegistry()
+    calls = Counter(
+        "tonle_operator_requests",
+        "Requests sent to each operator's system.",
+        ["operator"],
+        registry=registry,
+    )
+    client = OperatorClient(settings, on_request=calls.labels(operator=settings.operator).inc)
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        await client.open()
+        try:
+            yield
+        finally:
+            await client.close()
+
+    def context(request: Request) -> Any:
+        return make_context(OperatorCall(client, request.headers.get(END_USER_HEADER)))
+
+    return build_subgraph_app(
+        schema,
+        context_getter=context,
+        lifespan=lifespan,
+        registry=registry,
+        gateway_secret=gateway_secret,
+    )
