@@ -1,8 +1,62 @@
-"""Blocking keys: the registry compares a new record only with people who share one."""
+"""Blocking keys: the registry compares a new record only with people who share one.
+
+Each key type is built from normalized values, so romanization variants (Sokh/Sok),
+swapped family and given names (the two names are sorted) and year-only birth dates
+(keys carry the year) still share a key. Every key pairs a name with a birth date or a
+village, or is an identifier, so that at a million people a key selects a few dozen rows
+at most: never a bare name, year or village.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from identity_store.matching.features import Features, features
 from identity_store.matching.record import MatchRecord
+
+
+def _pair(x: str | None, y: str | None) -> str | None:
+    if x is None or y is None:
+        return None
+    return "|".join(sorted((x, y)))
+
+
+def _join(*parts: object) -> str | None:
+    if any(p is None for p in parts):
+        return None
+    return "|".join(str(p) for p in parts)
+
+
+def _first(x: str | None, y: str | None) -> str | None:
+    return min(x, y) if x is not None and y is not None else x or y
+
+
+def _last(x: str | None, y: str | None) -> str | None:
+    return max(x, y) if x is not None and y is not None else None
+
+
+BLOCKING_KEY_TYPES: dict[str, Callable[[Features], str | None]] = {
+    # both names (any order, romanization key) and the birth year
+    "nb": lambda f: _join(_pair(f.fam_key, f.giv_key), f.dob_y),
+    # both names and the commune: found again whatever the birth date says
+    "nc": lambda f: _join(_pair(f.fam_key, f.giv_key), f.commune),
+    # both names in Khmer script and the birth year
+    "kb": lambda f: _join(_pair(f.fam_km, f.giv_km), f.dob_y),
+    # one name (the alphabetically first or last, so that a swap keeps it) and the full
+    # birth date or the village: found again despite a typo in the other name
+    "ad": lambda f: _join(_first(f.fam_key, f.giv_key), f.dob),
+    "zd": lambda f: _join(_last(f.fam_key, f.giv_key), f.dob),
+    "av": lambda f: _join(_first(f.fam_key, f.giv_key), f.village),
+    "zv": lambda f: _join(_last(f.fam_key, f.giv_key), f.village),
+    "p": lambda f: f.phone,
+    "k": lambda f: f.khmer_id,
+}
+
+
+def blocking_key_values(record: MatchRecord) -> dict[str, str | None]:
+    """The value of every key type for ``record`` (``None`` where it has none)."""
+    f = features(record)
+    return {kind: build(f) for kind, build in BLOCKING_KEY_TYPES.items()}
 
 
 def blocking_keys(record: MatchRecord) -> frozenset[str]:
@@ -11,12 +65,6 @@ def blocking_keys(record: MatchRecord) -> frozenset[str]:
     The registry stores each person's keys in an indexed table and looks candidates up
     by them, so every key must stay selective (not, say, a bare birth year).
     """
-    keys: set[str] = set()
-    names = sorted(n.upper() for n in (record.family_name, record.given_name) if n and n.strip())
-    if names and record.birth_date is not None:
-        keys.add(f"nb:{'|'.join(names)}|{record.birth_date.year}")
-    if names and record.village_code:
-        keys.add(f"nv:{'|'.join(names)}|{record.village_code}")
-    if record.phone:
-        keys.add(f"p:{record.phone}")
-    return frozenset(keys)
+    return frozenset(
+        f"{kind}:{value}" for kind, value in blocking_key_values(record).items() if value
+    )

@@ -10,11 +10,13 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from identity_store.matching.compare import COMPARISONS
+from identity_store.matching.compare import DEFINITIONS
+from identity_store.matching.features import features
 from identity_store.matching.record import MatchRecord
 from identity_store.matching.score import Decision, FieldAgreement, MatchScore
 
@@ -46,14 +48,25 @@ class MatchModel:
         """Compare ``a`` with ``b`` field by field and add up the weights."""
         total = math.log2(self.prior / (1.0 - self.prior))
         reasons: list[FieldAgreement] = []
-        for name, compare in COMPARISONS.items():
-            level = compare(a, b)
-            params = self.levels.get(name, {}).get(level)
-            weight = params.weight if params is not None else 0.0
+        fa, fb = features(a), features(b)
+        weights = self._weights
+        for definition in DEFINITIONS:
+            level = definition.level(fa, fb)
+            weight = weights.get((definition.name, level), 0.0)
             total += weight
-            reasons.append(FieldAgreement(name, level, round(weight, 3)))
+            reasons.append(FieldAgreement(definition.name, level, round(weight, 3)))
         probability = 1.0 / (1.0 + 2.0 ** (-total))
         return MatchScore(round(total, 3), probability, tuple(reasons))
+
+    @cached_property
+    def _weights(self) -> dict[tuple[str, str], float]:
+        # A level the model has no parameters for (or "missing") weighs nothing.
+        return {
+            (name, level): params.weight
+            for name, levels in self.levels.items()
+            for level, params in levels.items()
+            if level != "missing"
+        }
 
     def decide(self, score: MatchScore) -> Decision:
         if score.probability >= self.upper:

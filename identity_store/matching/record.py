@@ -31,3 +31,4 @@ class MatchRecord:
     locality: str | None = None
     postcode: str | None = None
     external_id: str | None = None
+    khmer_id: str | None = None  # compared as evidence; an exact match is decided before scoring

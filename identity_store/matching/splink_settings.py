@@ -1,0 +1,104 @@
+"""Splink settings generated from the comparison definitions, for any SQL dialect.
+
+The comparison levels splink evaluates are the SQL halves of :mod:`compare`'s levels, in
+the same order and with the same names, and the blocking rules are the blocking key
+types, so a model trained by splink scores a pair the way the online matcher does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from identity_store.matching.blocking import BLOCKING_KEY_TYPES
+from identity_store.matching.compare import DEFINITIONS
+from identity_store.matching.model import LevelParameters, MatchModel
+
+UNIQUE_ID = "unique_id"
+M_FLOOR = 1e-4  # an m below this (a level no sampled duplicate fell into) is read as this
+U_FLOOR = 1e-6  # likewise for u, which random pairs measure more finely
+
+# Function names per dialect, as splink's own comparison library uses them.
+_FUNCTIONS: dict[str, dict[str, str]] = {
+    "duckdb": {"jw": "jaro_winkler_similarity", "dl": "damerau_levenshtein"},
+    # Spark: splink registers these from its similarity UDF jar (see docs/deduplication.md)
+    "spark": {"jw": "jaro_winkler", "dl": "damerau_levenshtein"},
+}
+
+
+def blocking_column(kind: str) -> str:
+    """The input column that holds one blocking key type's values."""
+    return f"bk_{kind}"
+
+
+def blocking_rules() -> list[str]:
+    """One rule per blocking key type: records sharing that key are compared."""
+    return [f"l.{blocking_column(k)} = r.{blocking_column(k)}" for k in BLOCKING_KEY_TYPES]
+
+
+def comparisons(dialect: str = "duckdb", model: MatchModel | None = None) -> list[dict[str, Any]]:
+    """Splink comparison dictionaries, with ``model``'s m and u where it has them."""
+    functions = _FUNCTIONS[dialect]
+    out: list[dict[str, Any]] = []
+    for definition in DEFINITIONS:
+        trained = model.levels.get(definition.name, {}) if model is not None else {}
+        levels: list[dict[str, Any]] = []
+        sqls = [(level.name, level.sql.format(**functions), level.is_missing)
+                for level in definition.levels]  # fmt: skip
+        for name, sql, is_missing in [*sqls, ("different", "ELSE", False)]:
+            level: dict[str, Any] = {"sql_condition": sql, "label_for_charts": name}
+            if is_missing:
+                level["is_null_level"] = True
+            elif name in trained:
+                level["m_probability"] = trained[name].m
+                level["u_probability"] = trained[name].u
+            levels.append(level)
+        out.append(
+            {
+                "output_column_name": definition.name,
+                "comparison_description": definition.description,
+                "comparison_levels": levels,
+            }
+        )
+    return out
+
+
+def settings(
+    dialect: str = "duckdb", model: MatchModel | None = None, *, prior: float = 1e-4
+) -> dict[str, Any]:
+    """A complete splink settings dictionary for de-duplicating one table."""
+    return {
+        "link_type": "dedupe_only",
+        "unique_id_column_name": UNIQUE_ID,
+        "probability_two_random_records_match": model.prior if model is not None else prior,
+        "comparisons": comparisons(dialect, model),
+        "blocking_rules_to_generate_predictions": blocking_rules(),
+        "retain_matching_columns": False,
+        "retain_intermediate_calculation_columns": False,
+    }
+
+
+def model_from_splink(splink_model: dict[str, Any], *, upper: float, lower: float) -> MatchModel:
+    """A Tonle model from splink's model dictionary (``linker.misc.save_model_to_json()``).
+
+    Levels splink never observed, and "missing", are left out: they weigh nothing. An m
+    or u below :data:`M_FLOOR` or :data:`U_FLOOR` is raised to it.
+    """
+    levels: dict[str, dict[str, LevelParameters]] = {}
+    for comparison in splink_model["comparisons"]:
+        parameters: dict[str, LevelParameters] = {}
+        for level in comparison["comparison_levels"]:
+            m, u = level.get("m_probability"), level.get("u_probability")
+            if level.get("is_null_level") or not isinstance(m, float | int):
+                continue
+            if not isinstance(u, float | int):
+                continue
+            # A level no sampled pair fell into would weigh without bound.
+            m, u = max(float(m), M_FLOOR), max(float(u), U_FLOOR)
+            parameters[level["label_for_charts"]] = LevelParameters(m, u)
+        levels[comparison["output_column_name"]] = parameters
+    return MatchModel(
+        levels=levels,
+        prior=float(splink_model["probability_two_random_records_match"]),
+        upper=upper,
+        lower=lower,
+    )
