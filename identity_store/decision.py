@@ -1,0 +1,72 @@
+"""Deciding a registration: which registered person, if any, a new record is.
+
+Pure logic, no I/O: the registration service looks the candidates up and hands them here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from identity_store.matching import MatchModel, MatchRecord, MatchScore
+
+Outcome = Literal["khmer_id", "match", "review", "new"]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A registered record a new one may be: its own SPID, and the SPID it stands for.
+
+    A merged record stays a candidate (it is one more known spelling of its survivor),
+    but a match on it links to ``resolves_to``, the survivor.
+    """
+
+    spid: str
+    resolves_to: str
+    khmer_id: str | None
+    record: MatchRecord
+
+
+@dataclass(frozen=True)
+class RegistrationDecision:
+    """What to do with a new record, against whom, and the score that says why."""
+
+    outcome: Outcome
+    spid: str | None  # the SPID to link (khmer_id, match) or to review against (review)
+    score: MatchScore | None
+
+
+def decide(
+    record: MatchRecord,
+    khmer_id: str | None,
+    candidates: Sequence[Candidate],
+    model: MatchModel,
+) -> RegistrationDecision:
+    """The decision for ``record`` among ``candidates``.
+
+    The same Khmer ID is the same person whatever the names say. Two different Khmer IDs
+    are two people whatever the names say (the registry holds each ID once), so such a
+    candidate is never scored. Otherwise the best-scoring candidate decides by the model's
+    thresholds; ties go to the lower SPID so that a decision never depends on row order.
+    """
+    if khmer_id is not None:
+        for candidate in candidates:
+            if candidate.khmer_id == khmer_id:
+                score = model.score(record, candidate.record)
+                return RegistrationDecision("khmer_id", candidate.resolves_to, score)
+    best: tuple[float, str, MatchScore] | None = None
+    for candidate in candidates:
+        if khmer_id is not None and candidate.khmer_id not in (None, khmer_id):
+            continue
+        score = model.score(record, candidate.record)
+        key = (-score.probability, candidate.resolves_to)
+        if best is None or key < (-best[0], best[1]):
+            best = (score.probability, candidate.resolves_to, score)
+    if best is None:
+        return RegistrationDecision("new", None, None)
+    _, spid, score = best
+    verdict = model.decide(score)
+    if verdict == "new":
+        return RegistrationDecision("new", None, score)
+    return RegistrationDecision(verdict, spid, score)

@@ -1,0 +1,150 @@
+"""Households: people living together, with each member's relationship to the head."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from identity_store.errors import AlreadyRegistered, InvalidInput, UnknownPerson
+from identity_store.gazetteer import check_village_code
+from identity_store.models import RELATIONSHIPS, Household, Person, RegistrationEvent
+from identity_store.repository import among
+from identity_store.spid import InvalidSpid, validate_spid
+
+
+@dataclass(frozen=True)
+class NewHousehold:
+    """A household to add: its members are registered people, one of them the head."""
+
+    household_id: str
+    village_code: str
+    members: Sequence[tuple[str, str]]  # (spid, relationship to the head)
+
+
+@dataclass(frozen=True)
+class HouseholdRecord:
+    """A household as the registry holds it."""
+
+    household_id: str
+    village_code: str
+    head_spid: str | None
+    created_at: dt.datetime
+
+
+def check_new_household(household: NewHousehold) -> str:
+    """The head's SPID, or :class:`InvalidInput` naming the first rule broken."""
+    if not household.household_id.strip() or len(household.household_id) > 32:
+        raise InvalidInput("a household ID is 1 to 32 characters.")
+    check_village_code(household.village_code)
+    heads = [spid for spid, relationship in household.members if relationship == "head"]
+    if len(heads) != 1:
+        raise InvalidInput("a household has exactly one member whose relationship is head.")
+    for spid, relationship in household.members:
+        try:
+            validate_spid(spid)
+        except InvalidSpid as error:
+            raise InvalidInput(str(error)) from None
+        if relationship not in RELATIONSHIPS:
+            raise InvalidInput(
+                f"relationship {relationship!r} is not one of {', '.join(RELATIONSHIPS)}."
+            )
+    return heads[0]
+
+
+async def add_households(
+    sessions: async_sessionmaker[AsyncSession], households: Iterable[NewHousehold]
+) -> int:
+    """Add households and set their members' membership, in one transaction."""
+    batch = list(households)
+    heads = [check_new_household(h) for h in batch]
+    members = [(spid, h.household_id, rel) for h in batch for spid, rel in h.members]
+    async with sessions.begin() as session:
+        spids = sorted({spid for spid, _, _ in members})
+        known = set(
+            await session.scalars(select(Person.spid).where(among(session, Person.spid, spids)))
+        )
+        missing = [spid for spid in spids if spid not in known]
+        if missing:
+            raise UnknownPerson(
+                f"{len(missing)} household member(s) are not registered (first: {missing[0]}); "
+                "register people before grouping them into households."
+            )
+        try:
+            await session.execute(
+                insert(Household),
+                [
+                    {
+                        "household_id": h.household_id,
+                        "village_code": h.village_code,
+                        "head_spid": head,
+                    }
+                    for h, head in zip(batch, heads, strict=True)
+                ],
+            )
+        except IntegrityError:
+            raise AlreadyRegistered(
+                "a household ID in this batch is already registered; use another ID."
+            ) from None
+        # One statement whatever the number of members (executemany).
+        await session.execute(
+            update(Person),
+            [
+                {"spid": spid, "household_id": household_id, "relationship": relationship}
+                for spid, household_id, relationship in members
+            ],
+        )
+        await session.execute(
+            insert(RegistrationEvent),
+            [
+                {"spid": spid, "kind": "household", "detail": {"household_id": hid}}
+                for spid, hid, _ in members
+            ],
+        )
+    return len(batch)
+
+
+async def households_by_ids(
+    session: AsyncSession, household_ids: Iterable[str]
+) -> dict[str, HouseholdRecord]:
+    """The households among ``household_ids``, in one query."""
+    wanted = sorted(set(household_ids))
+    if not wanted:
+        return {}
+    rows = await session.scalars(
+        select(Household).where(among(session, Household.household_id, wanted))
+    )
+    return {
+        row.household_id: HouseholdRecord(
+            row.household_id, row.village_code, row.head_spid, row.created_at
+        )
+        for row in rows
+    }
+
+
+async def members_of(
+    session: AsyncSession, household_ids: Iterable[str]
+) -> dict[str, list[tuple[str, str]]]:
+    """Each household's members as (spid, relationship), head first, in one query.
+
+    Merged SPIDs are left out: their survivor stands for them.
+    """
+    wanted = sorted(set(household_ids))
+    found: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    if not wanted:
+        return found
+    rows = await session.execute(
+        select(Person.household_id, Person.spid, Person.relationship)
+        .where(among(session, Person.household_id, wanted), Person.status != "merged")
+        .order_by(Person.household_id, Person.spid)
+    )
+    for household_id, spid, relationship in rows:
+        found[str(household_id)].append((spid, relationship or "other"))
+    for members in found.values():
+        members.sort(key=lambda member: member[1] != "head")
+    return found

@@ -1,0 +1,164 @@
+"""Review cases: registrations the matcher could not decide, and people's decisions on them."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from identity_store.errors import InvalidCursor, InvalidInput, NotMergeable
+from identity_store.matching import FieldAgreement
+from identity_store.merges import check_decision, merge_in
+from identity_store.models import CASE_STATUSES, Person, RegistrationEvent, ReviewCase
+from identity_store.repository import MAX_PAGE_SIZE, resolve_spids
+
+_CURSOR_PREFIX = "rc1:"
+
+
+@dataclass(frozen=True)
+class ReviewCaseRecord:
+    """A provisional SPID, the person it may be, the score, and the decision once taken."""
+
+    id: int
+    spid: str
+    candidate_spid: str
+    probability: float
+    weight: float
+    reasons: tuple[FieldAgreement, ...]
+    status: str
+    opened_at: dt.datetime
+    resolved_by: str | None
+    resolved_at: dt.datetime | None
+    resolution_reason: str | None
+
+
+@dataclass(frozen=True)
+class ReviewCasePage:
+    """One page of review cases, oldest first."""
+
+    cases: tuple[ReviewCaseRecord, ...]
+    has_next_page: bool
+    end_cursor: str | None
+
+
+def _record(row: ReviewCase) -> ReviewCaseRecord:
+    return ReviewCaseRecord(
+        id=row.id,
+        spid=row.spid,
+        candidate_spid=row.candidate_spid,
+        probability=row.probability,
+        weight=row.weight,
+        reasons=tuple(
+            FieldAgreement(r["comparison"], r["level"], r["weight"])
+            for r in row.reasons.get("reasons", [])
+        ),
+        status=row.status,
+        opened_at=row.opened_at,
+        resolved_by=row.resolved_by,
+        resolved_at=row.resolved_at,
+        resolution_reason=row.resolution_reason,
+    )
+
+
+def encode_case_cursor(case_id: int) -> str:
+    """The opaque cursor pointing after review case ``case_id``."""
+    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{case_id}".encode()).decode().rstrip("=")
+
+
+def decode_case_cursor(cursor: str) -> int:
+    """The case id a cursor points after; :class:`InvalidCursor` if it is not one of ours."""
+    try:
+        text = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()).decode()
+        if text.startswith(_CURSOR_PREFIX):
+            return int(text.removeprefix(_CURSOR_PREFIX))
+    except (binascii.Error, UnicodeError, ValueError):
+        pass
+    raise InvalidCursor(
+        "this cursor was not issued by the registry; pass the endCursor of the "
+        "previous page, or no cursor to start from the beginning."
+    )
+
+
+async def review_cases(
+    session: AsyncSession, status: str = "open", first: int = 20, after: str | None = None
+) -> ReviewCasePage:
+    """Review cases with ``status``, oldest first, by keyset pages."""
+    if status not in CASE_STATUSES:
+        raise InvalidInput(f"status {status!r} is not one of {', '.join(CASE_STATUSES)}.")
+    if not 1 <= first <= MAX_PAGE_SIZE:
+        raise InvalidInput(f"first must be between 1 and {MAX_PAGE_SIZE}; got {first}.")
+    query = select(ReviewCase).where(ReviewCase.status == status)
+    if after is not None:
+        query = query.where(ReviewCase.id > decode_case_cursor(after))
+    rows = list(await session.scalars(query.order_by(ReviewCase.id).limit(first + 1)))
+    cases = tuple(_record(row) for row in rows[:first])
+    return ReviewCasePage(
+        cases=cases,
+        has_next_page=len(rows) > first,
+        end_cursor=encode_case_cursor(cases[-1].id) if cases else None,
+    )
+
+
+async def review_case(session: AsyncSession, case_id: int) -> ReviewCaseRecord | None:
+    """One review case by id."""
+    row = await session.get(ReviewCase, case_id)
+    return _record(row) if row is not None else None
+
+
+async def resolve_review_case(
+    sessions: async_sessionmaker[AsyncSession],
+    case_id: int,
+    same_person: bool,
+    decided_by: str,
+    reason: str,
+) -> ReviewCaseRecord:
+    """Decide a case: the same person (merge into the candidate) or two people.
+
+    The candidate, registered first, survives a merge. Two people: the provisional SPID
+    becomes an ordinary one. Who decided and why is stored on the case and in history.
+    """
+    check_decision(decided_by, reason)
+    async with sessions.begin() as session:
+        row = await session.scalar(
+            select(ReviewCase).where(ReviewCase.id == case_id).with_for_update()
+        )
+        if row is None:
+            raise InvalidInput(f"there is no review case {case_id}; list the open cases.")
+        if row.status != "open":
+            raise NotMergeable(
+                f"review case {case_id} was already decided ({row.status}) by "
+                f"{row.resolved_by}; unmerge or merge the people directly to change it."
+            )
+        if same_person:
+            state = await session.execute(
+                select(Person.status, Person.merged_into).where(Person.spid == row.candidate_spid)
+            )
+            status, merged_into = state.one()
+            survivors = await resolve_spids(session, {row.candidate_spid: (status, merged_into)})
+            await merge_in(session, survivors[row.candidate_spid], row.spid, decided_by, reason)
+        else:
+            person = await session.get(Person, row.spid)
+            if person is not None and person.status == "provisional":
+                person.status = "active"
+            await session.execute(
+                insert(RegistrationEvent),
+                [
+                    {
+                        "spid": row.spid,
+                        "kind": "kept_apart",
+                        "actor": decided_by,
+                        "other_spid": row.candidate_spid,
+                        "detail": {"reason": reason, "review_case": case_id},
+                    }
+                ],
+            )
+        row.status = "same_person" if same_person else "different_people"
+        row.resolved_by = decided_by
+        row.resolved_at = dt.datetime.now(dt.UTC)
+        row.resolution_reason = reason
+        await session.flush()
+        return _record(row)

@@ -1,0 +1,113 @@
+"""Fuzzy search by name and birth date, ranked, with scores.
+
+Candidates come from two indexes: the romanization-tolerant name key (both names'
+consonant skeletons, in either order, so Sokh Dara finds Dara Sok), narrowed to nearby
+birth years when a birth date is given, and the matcher's blocking keys. rapidfuzz then
+ranks them on the names as written, and the birth date adds to the score.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from identity_store.errors import InvalidInput
+from identity_store.matching import MatchRecord, blocking_keys
+from identity_store.models import BlockingKey, Person
+from identity_store.names import name_key
+from identity_store.repository import PersonRecord, among, people_by_spids
+
+MAX_RESULTS = 100
+# Without a birth date, a common name can match thousands: rank at most this many.
+MAX_CANDIDATES = 2000
+BIRTH_YEAR_SLACK = 2
+NAME_SHARE = 0.7  # of the score, when a birth date is given
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A person found, and how well they fit the search (0 to 1)."""
+
+    person: PersonRecord
+    score: float
+    name_score: float
+    birth_date_score: float | None
+
+
+def _date_score(wanted: dt.date, precision: str, found: PersonRecord) -> float:
+    if wanted.year != found.birth_date.year:
+        return max(0.0, 1.0 - abs(wanted.year - found.birth_date.year) / 5) * 0.5
+    if "year" in (precision, found.birth_precision):
+        return 0.8
+    if wanted.month != found.birth_date.month:
+        return 0.6
+    if "month" in (precision, found.birth_precision) or wanted.day == found.birth_date.day:
+        return 1.0
+    return 0.7
+
+
+def _name_score(family_name: str, given_name: str, found: PersonRecord) -> float:
+    written = f"{family_name} {given_name}".upper()
+    registered = f"{found.family_name} {found.given_name}".upper()
+    # token_sort_ratio ignores the order, so swapped family and given names still score.
+    return fuzz.token_sort_ratio(written, registered) / 100
+
+
+async def search_people(
+    session: AsyncSession,
+    family_name: str,
+    given_name: str,
+    birth_date: dt.date | None = None,
+    birth_precision: str = "day",
+    limit: int = 10,
+) -> list[SearchHit]:
+    """The people who best fit the names (and birth date), best first.
+
+    A merged SPID is answered by its survivor; each person appears once.
+    """
+    if not family_name.strip() or not given_name.strip():
+        raise InvalidInput("give both a family name and a given name to search by name.")
+    if not 1 <= limit <= MAX_RESULTS:
+        raise InvalidInput(f"first must be between 1 and {MAX_RESULTS}; got {limit}.")
+    key = name_key(family_name, given_name)
+    query = select(Person.spid).where(Person.name_key == key)
+    if birth_date is not None:
+        query = query.where(
+            Person.birth_date >= dt.date(birth_date.year - BIRTH_YEAR_SLACK, 1, 1),
+            Person.birth_date <= dt.date(birth_date.year + BIRTH_YEAR_SLACK, 12, 31),
+        )
+    spids = set(await session.scalars(query.limit(MAX_CANDIDATES)))
+    record = MatchRecord(
+        family_name=family_name,
+        given_name=given_name,
+        birth_date=birth_date,
+        birth_precision="year" if birth_precision == "year" else "day",
+    )
+    keys = sorted(blocking_keys(record))
+    if keys:
+        spids.update(
+            await session.scalars(
+                select(BlockingKey.spid)
+                .where(among(session, BlockingKey.key, keys))
+                .limit(MAX_CANDIDATES)
+            )
+        )
+    found = await people_by_spids(session, spids)
+    best: dict[str, SearchHit] = {}
+    for person in found.values():
+        name_score = _name_score(family_name, given_name, person)
+        if birth_date is None:
+            hit = SearchHit(person, round(name_score, 3), round(name_score, 3), None)
+        else:
+            date_score = _date_score(birth_date, birth_precision, person)
+            score = NAME_SHARE * name_score + (1 - NAME_SHARE) * date_score
+            hit = SearchHit(person, round(score, 3), round(name_score, 3), round(date_score, 3))
+        held = best.get(person.spid)
+        if held is None or hit.score > held.score:
+            best[person.spid] = hit
+    ranked = sorted(best.values(), key=lambda hit: (-hit.score, hit.person.spid))
+    return ranked[:limit]
