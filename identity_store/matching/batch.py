@@ -274,6 +274,9 @@ def deduplicate(
                 upper=threshold,
                 lower=min(REVIEW_FLOOR, threshold),
             )
+            # Predict with the model as saved, so that its pairs are the ones the online
+            # matcher, or a later run with --model, would find.
+            linker = _linker(table, settings(model=model))
         progress("scoring pairs that share a blocking key")
         started = time.perf_counter()
         predictions = linker.inference.predict(threshold_match_probability=threshold)

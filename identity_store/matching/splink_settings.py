@@ -15,7 +15,8 @@ from identity_store.matching.model import LevelParameters, MatchModel
 
 UNIQUE_ID = "unique_id"
 M_FLOOR = 1e-4  # an m below this (a level no sampled duplicate fell into) is read as this
-U_FLOOR = 1e-6  # likewise for u, which random pairs measure more finely
+UNTRAINED = 0.01  # m = u: a level with no parameters weighs nothing
+U_FLOOR = 1e-6  # likewise for u (and splink's own reading of an unobserved u)
 
 # Function names per dialect, as splink's own comparison library uses them.
 _FUNCTIONS: dict[str, dict[str, str]] = {
@@ -51,6 +52,10 @@ def comparisons(dialect: str = "duckdb", model: MatchModel | None = None) -> lis
             elif name in trained:
                 level["m_probability"] = trained[name].m
                 level["u_probability"] = trained[name].u
+            elif model is not None:
+                # The model has nothing for this level, so it weighs nothing; left empty,
+                # splink would give it default parameters instead.
+                level["m_probability"] = level["u_probability"] = UNTRAINED
             levels.append(level)
         out.append(
             {
@@ -91,7 +96,7 @@ def model_from_splink(splink_model: dict[str, Any], *, upper: float, lower: floa
             if level.get("is_null_level") or not isinstance(m, float | int):
                 continue
             if not isinstance(u, float | int):
-                continue
+                u = U_FLOOR  # "level not observed" among random pairs: splink reads 1e-6 too
             # A level no sampled pair fell into would weigh without bound.
             m, u = max(float(m), M_FLOOR), max(float(u), U_FLOOR)
             parameters[level["label_for_charts"]] = LevelParameters(m, u)
