@@ -151,6 +151,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, default=4000, help="the gateway's port")
     demo.add_argument("--people", type=int, default=2000, help="synthetic population size")
     demo.set_defaults(func=cmd_demo)
+
+    from tonle.dedup import add_parser as add_dedup
+
+    add_dedup(sub)
     return parser
 
 

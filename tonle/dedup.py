@@ -1,0 +1,100 @@
+"""``tonle dedup``: batch de-duplication of a CSV with splink (DuckDB, embedded)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+EXAMPLE = """\
+example:
+  tonle dedup people.csv --id-column rec_id \\
+      --map family_name=surname --map given_name=given --map birth_date=dob \\
+      --map sex=sex --map village_code=village --map phone=phone \\
+      --pairs pairs.csv --clusters clusters.csv --model-out model.json
+
+fields a --map may name: family_name, given_name, family_name_km, given_name_km,
+birth_date, sex, village_code, phone, khmer_id, address, locality, postcode,
+external_id. Dates: YYYY-MM-DD, YYYYMMDD, DD/MM/YYYY, YYYY-MM or YYYY (the
+precision is kept). Empty cells are missing values.
+"""
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    dedup = sub.add_parser(
+        "dedup",
+        help="find the records of a CSV that are the same person (splink)",
+        description="Train a match model on the CSV itself (no labels), then write the pairs "
+        "judged to be the same person and a cluster for every record.",
+        epilog=EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    dedup.add_argument("input", type=Path, metavar="INPUT.csv")
+    dedup.add_argument("--id-column", required=True, help="the column that names each record")
+    dedup.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="FIELD=COLUMN",
+        help="read FIELD from COLUMN (repeat for each field)",
+    )
+    dedup.add_argument(
+        "--pairs", type=Path, required=True, help="write id_l,id_r,match_probability"
+    )
+    dedup.add_argument("--clusters", type=Path, required=True, help="write id,cluster_id")
+    dedup.add_argument(
+        "--model-out", type=Path, help="save the trained model (tonle-match-model/1)"
+    )
+    dedup.add_argument(
+        "--model", type=Path, help="use this trained model instead of training on the input"
+    )
+    dedup.add_argument(
+        "--threshold",
+        type=float,
+        default=0.9,
+        metavar="P",
+        help="match probability at or above which two records are the same person (default 0.9)",
+    )
+    dedup.add_argument("--seed", type=int, default=1, help="seed of the random sampling for u")
+    dedup.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    dedup.set_defaults(func=dedup_command)
+
+
+def dedup_command(args: argparse.Namespace) -> int:
+    from identity_store.matching import InputError, MatchModel
+    from identity_store.matching.batch import (
+        deduplicate,
+        parse_mapping,
+        read_csv,
+        write_clusters,
+        write_pairs,
+    )
+
+    started = time.perf_counter()
+
+    def progress(message: str) -> None:
+        if not args.quiet:
+            print(f"[{time.perf_counter() - started:7.1f} s] {message}", file=sys.stderr)
+
+    try:
+        mapping = parse_mapping(args.map)
+        model = None
+        if args.model is not None:
+            try:
+                model = MatchModel.load(args.model)
+            except (OSError, ValueError, KeyError) as error:
+                raise InputError(f"--model {args.model}: {error}") from None
+        batch = read_csv(args.input, args.id_column, mapping, progress)
+        result = deduplicate(batch, threshold=args.threshold, model=model, seed=args.seed,
+                             progress=progress)  # fmt: skip
+    except InputError as error:
+        print(f"tonle dedup: {error}", file=sys.stderr)
+        return 2
+    write_pairs(args.pairs, result.pairs)
+    write_clusters(args.clusters, batch.ids, result.clusters)
+    progress(f"wrote {args.pairs} and {args.clusters}")
+    if args.model_out is not None:
+        result.model.save(args.model_out)
+        progress(f"saved the model to {args.model_out}")
+    return 0
