@@ -12,6 +12,7 @@ from starlette.types import ASGIApp
 
 import identity_store
 from identity_store import create_engine, session_factory
+from identity_store.matching import MatchModel
 from subgraphs.identity.schema import IdentityContext, make_context, schema
 from subgraphs.server import build_subgraph_app
 
@@ -20,6 +21,7 @@ class _Registry:
     """The sessions the lifespan opens; requests before it (or without it) are refused."""
 
     sessions: async_sessionmaker[AsyncSession] | None = None
+    match_model: MatchModel | None = None
 
     def context(self, _: Request) -> IdentityContext:
         if self.sessions is None:
@@ -27,17 +29,21 @@ class _Registry:
                 "the identity subgraph's database is not open: serve the app with its "
                 "lifespan enabled (uvicorn's default)"
             )
-        return make_context(self.sessions)
+        return make_context(self.sessions, self.match_model)
 
 
-def create_app(database_url: str | None = None) -> ASGIApp:
+def create_app(
+    database_url: str | None = None, *, match_model: MatchModel | None = None
+) -> ASGIApp:
     """The identity subgraph over the registry at ``database_url``.
 
     ``database_url`` defaults to ``TONLE_DATABASE_URL``; the database must already be
     migrated (``identity_store.migrate``). The engine opens on startup, closes on shutdown.
+    Registrations are decided with ``match_model`` (default: the model shipped with Tonle).
     """
     url = database_url or identity_store.database_url()
     registry = _Registry()
+    registry.match_model = match_model
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

@@ -163,7 +163,7 @@ async def test_a_database_fault_is_internal_and_reveals_no_sql_or_data(
 ) -> None:
     engine = create_engine(database_url)
     async with engine.begin() as connection:
-        await connection.execute(text("DROP TABLE person"))
+        await connection.execute(text("ALTER TABLE person RENAME TO person_gone"))
     await engine.dispose()
     spid = subgraph.spids[0]
     body = await subgraph.query("query($s: String!) { person(spid: $s) { spid } }", {"s": spid})
