@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 TONLE_TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 export TONLE_TEST_POSTGRES_URL
 
-.PHONY: demo test lint typecheck format bench-gateway clean
+.PHONY: demo test lint typecheck format bench-gateway bench-registry clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ format: $(STAMP)
 
 bench-gateway: $(STAMP)
 	$(BIN)/python -m bench.gateway
+
+# De-duplication quality, registration throughput and lookup latency; the 1,000,000-people
+# runs take a while (BENCH_REGISTRY_SIZES=100000 for a quicker look).
+bench-registry: $(STAMP)
+	$(BIN)/python -m bench.registry
 
 clean:
 	rm -rf $(VENV) .tonle .mypy_cache .ruff_cache .pytest_cache

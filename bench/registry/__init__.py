@@ -1,0 +1,1 @@
+"""Registry benchmarks: de-duplication quality, registration throughput, lookup latency."""
