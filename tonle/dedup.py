@@ -52,9 +52,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     dedup.add_argument(
         "--threshold",
         type=float,
-        default=0.9,
+        default=0.97,
         metavar="P",
-        help="match probability at or above which two records are the same person (default 0.9)",
+        help="match probability at or above which two records are the same person (default 0.97)",
     )
     dedup.add_argument("--seed", type=int, default=1, help="seed of the random sampling for u")
     dedup.add_argument("--quiet", action="store_true", help="no progress on stderr")

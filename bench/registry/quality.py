@@ -121,7 +121,7 @@ class Report:
     reviews: int
 
 
-def run(people: int, seed: int, *, threshold: float = 0.9) -> Report:
+def run(people: int, seed: int, *, threshold: float = 0.97) -> Report:
     data: Registrations = generate_registrations(people, seed)
     truth = data.true_pairs()
     results: dict[str, tuple[Quality, float]] = {}
@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.registry.quality")
     parser.add_argument("--people", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=11)
-    parser.add_argument("--threshold", type=float, default=0.9, help="batch match probability")
+    parser.add_argument("--threshold", type=float, default=0.97, help="batch match probability")
     args = parser.parse_args(argv)
     report = run(args.people, args.seed, threshold=args.threshold)
     print(format_report(report, args.people, args.seed))

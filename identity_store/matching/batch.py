@@ -254,7 +254,7 @@ def _train(linker: Any, size: int, seed: int, max_u_pairs: float, progress: Prog
 def deduplicate(
     batch: BatchInput,
     *,
-    threshold: float = 0.99,
+    threshold: float = 0.97,
     model: MatchModel | None = None,
     seed: int = 1,
     progress: Progress = _silent,
