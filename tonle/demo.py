@@ -1,9 +1,10 @@
 """``tonle demo``: every part on 127.0.0.1 with synthetic data, in one process.
 
 First start: generate a synthetic population, migrate and seed the registry database
-and the IDPoor sandbox's own database under the data directory. Later starts reuse
-them. Each start makes a fresh gateway secret (subgraphs accept only the gateway) and
-a fresh demo partner API key, written to ``<data dir>/demo-credentials.json``.
+and each operator sandbox's own database (IDPoor, NSSF, MoI, PCA) under the data
+directory. Later starts reuse them. Each start makes a fresh gateway secret (subgraphs
+accept only the gateway) and a fresh demo partner API key, written to
+``<data dir>/demo-credentials.json``.
 """
 
 from __future__ import annotations
@@ -20,16 +21,34 @@ from pathlib import Path
 DEMO_SEED = 20261124
 
 
+# Operator subgraphs listen on gateway port + 2, 3, ...; their sandboxes on + 101, 102, ...
+OPERATORS = ("idpoor", "nssf", "moi", "pca")
+TITLES = {"idpoor": "IDPoor", "nssf": "NSSF", "moi": "MoI", "pca": "PCA"}
+
+
 @dataclass(frozen=True)
 class DemoPorts:
     gateway: int
     identity: int
-    idpoor: int
-    idpoor_sandbox: int
+    subgraphs: dict[str, int]
+    sandboxes: dict[str, int]
 
     @classmethod
     def from_gateway(cls, port: int) -> DemoPorts:
-        return cls(gateway=port, identity=port + 1, idpoor=port + 2, idpoor_sandbox=port + 101)
+        return cls(
+            gateway=port,
+            identity=port + 1,
+            subgraphs={name: port + 2 + i for i, name in enumerate(OPERATORS)},
+            sandboxes={name: port + 101 + i for i, name in enumerate(OPERATORS)},
+        )
+
+
+FIRST_QUERY = (
+    '{{ people(villageCode: "{village}", first: 5) {{ edges {{ node {{ spid familyName '
+    "idpoor {{ level }} nssf {{ status schemes }} "
+    "pcaPayments {{ programme period amountKhr }} "
+    "khmerIdVerification {{ result }} }} }} }} }}"
+)
 
 
 def write_credentials(data_dir: Path, gateway_url: str) -> dict[str, str]:
@@ -70,27 +89,33 @@ async def _demo(data_dir: Path, ports: DemoPorts, people: int) -> None:
     say(f"Tonle demo: data in {data_dir}")
     stores = await prepare_data(data_dir, people, DEMO_SEED, say)
 
-    from sandbox.idpoor import create_app as create_idpoor_sandbox
+    from subgraphs import idpoor, moi, nssf, pca
     from subgraphs.identity import create_app as create_identity
-    from subgraphs.idpoor import create_app as create_idpoor
+    from tonle.demo_data import SANDBOXES
 
+    operator_subgraphs = {
+        "idpoor": idpoor.IDPOOR,
+        "nssf": nssf.NSSF,
+        "moi": moi.MOI,
+        "pca": pca.PCA,
+    }
     group = ServiceGroup()
     group.install_signal_handlers()
-    sandbox_url = await group.start(
-        Service(
-            "IDPoor sandbox",
-            create_idpoor_sandbox(str(stores.idpoor_database)),
-            ports.idpoor_sandbox,
-        )
-    )
     identity_url = await group.start(
         Service("identity subgraph", create_identity(stores.registry_url), ports.identity)
     )
-    idpoor_url = await group.start(
-        Service("idpoor subgraph", create_idpoor(operator_url=sandbox_url), ports.idpoor)
-    )
+    subgraphs = {"identity": identity_url + "/graphql"}
+    for name in OPERATORS:
+        sandbox = SANDBOXES[name].create_app(stores.sandbox_databases[name])
+        sandbox_url = await group.start(
+            Service(f"{TITLES[name]} sandbox", sandbox, ports.sandboxes[name])
+        )
+        # The subgraph reads its other settings (timeouts, auth, X-Road, cache) from
+        # TONLE_<OPERATOR>_*; in the demo it calls its sandbox directly.
+        subgraph = operator_subgraphs[name].create_app(operator_url=sandbox_url)
+        url = await group.start(Service(f"{name} subgraph", subgraph, ports.subgraphs[name]))
+        subgraphs[name] = url + "/graphql"
 
-    subgraphs = {"identity": identity_url + "/graphql", "idpoor": idpoor_url + "/graphql"}
     sources = []
     async with aiohttp.ClientSession() as session:
         for name, url in subgraphs.items():
@@ -111,15 +136,17 @@ async def _demo(data_dir: Path, ports: DemoPorts, people: int) -> None:
     await group.start(Service("gateway", app, ports.gateway))
 
     village = await demo_village(stores.registry_url)
-    query = (
-        f'{{ people(villageCode: "{village}", first: 5) '
-        "{ edges { node { spid familyName idpoor { level } } } } }"
-    )
+    query = FIRST_QUERY.format(village=village)
     payload = json.dumps({"query": query})
     say("")
     say(f"Gateway:     {gateway_url}/graphql  (explorer: open it in a browser)")
     say(f"API key:     {credentials['api_key']}  (also in {data_dir / 'demo-credentials.json'})")
     say(f"Supergraph:  {data_dir / 'supergraph.graphql'}")
+    for name in OPERATORS:
+        say(
+            f"{TITLES[name] + ' sandbox:':<16}http://127.0.0.1:{ports.sandboxes[name]}  "
+            "(/openapi.json, /admin/config, /admin/stats)"
+        )
     say("")
     say("Try:")
     say(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from identity_store import (
@@ -15,54 +15,71 @@ from identity_store import (
     most_populous_village,
     session_factory,
 )
-from sandbox.idpoor import seed as seed_idpoor
-from sandbox.population import generate_population
+from sandbox.idpoor import IDPOOR
+from sandbox.moi import MOI
+from sandbox.nssf import NSSF
+from sandbox.pca import PCA
+from sandbox.population import Population, generate_population
+from sandbox.service import SandboxDefinition
+
+# operator -> its sandbox; each keeps its own database in the data directory
+SANDBOXES: dict[str, SandboxDefinition] = {"idpoor": IDPOOR, "nssf": NSSF, "moi": MOI, "pca": PCA}
 
 
 @dataclass(frozen=True)
 class DemoStores:
     registry_url: str
-    idpoor_database: Path
+    sandbox_databases: dict[str, Path] = field(default_factory=dict)
 
 
 async def prepare_data(
     data_dir: Path, people: int, seed: int, say: Callable[[str], None]
 ) -> DemoStores:
-    """Migrate the registry and seed both databases unless an earlier start already did."""
+    """Migrate the registry and seed every database unless an earlier start already did."""
     stores = DemoStores(
         registry_url=f"sqlite+aiosqlite:///{data_dir / 'registry.db'}",
-        idpoor_database=data_dir / "idpoor.db",
+        sandbox_databases={name: data_dir / f"{name}.db" for name in SANDBOXES},
     )
     await migrate(stores.registry_url)
     engine = create_engine(stores.registry_url)
+    population: Population | None = None
     try:
         sessions = session_factory(engine)
         async with sessions() as session:
             existing = await count_people(session)
         if existing:
             say(f"Reusing the registry: {existing} people already registered.")
-            return stores
-        say(f"First start: generating {people} synthetic people…")
-        population = generate_population(people, seed)
-        await add_people(
-            sessions,
-            (
-                NewPerson(
-                    spid=p.spid,
-                    khmer_id=p.khmer_id,
-                    family_name=p.family_name,
-                    given_name=p.given_name,
-                    birth_date=p.birth_date,
-                    sex=p.sex,
-                    village_code=p.village_code,
-                )
-                for p in population.people
-            ),
-        )
-        added = seed_idpoor(stores.idpoor_database, population.idpoor_households)
-        say(f"Registered {len(population.people)} people; IDPoor holds {added} poor households.")
+            people = existing
+        else:
+            say(f"First start: generating {people} synthetic people…")
+            population = generate_population(people, seed)
+            await add_people(
+                sessions,
+                (
+                    NewPerson(
+                        spid=p.spid,
+                        khmer_id=p.khmer_id,
+                        family_name=p.family_name,
+                        given_name=p.given_name,
+                        birth_date=p.birth_date,
+                        sex=p.sex,
+                        village_code=p.village_code,
+                    )
+                    for p in population.people
+                ),
+            )
+            say(f"Registered {len(population.people)} people.")
     finally:
         await engine.dispose()
+    # A sandbox whose database is missing (a first start, or a data directory from before
+    # it existed) is seeded from the same deterministic population as the registry.
+    for name, definition in SANDBOXES.items():
+        path = stores.sandbox_databases[name]
+        if path.exists():
+            continue
+        population = population or generate_population(people, seed)
+        added = definition.seed(path, population)
+        say(f"Seeded the {definition.title}: {added} records in its own database.")
     return stores
 
 

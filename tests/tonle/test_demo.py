@@ -81,25 +81,39 @@ def test_the_demo_answers_the_first_query_then_stops_and_restarts_on_its_data(
         assert village is not None, printed
         credentials = json.loads((tmp_path / "demo-credentials.json").read_text())
         assert credentials["api_key"] in printed
-        query = (
-            f'{{ people(villageCode: "{village.group(1)}", first: 5) '
-            "{ edges { node { spid familyName idpoor { level } } } } }"
-        )
-        body = _post(f"http://127.0.0.1:{port}/graphql", credentials["api_key"], query)
+        printed_query = re.search(r"-d '(.*)'", printed)
+        assert printed_query is not None, printed
+        first = json.loads(printed_query.group(1))["query"]
+        body = _post(f"http://127.0.0.1:{port}/graphql", credentials["api_key"], first)
         assert "errors" not in body
         edges = body["data"]["people"]["edges"]  # type: ignore[index]
         assert len(edges) == 5
         assert all(len(e["node"]["spid"]) == 12 for e in edges)
-        assert all("idpoor" in e["node"] for e in edges)
+        for field in ("idpoor", "nssf", "pcaPayments", "khmerIdVerification"):
+            assert all(field in e["node"] for e in edges), field
+        # the whole village: every operator answers for someone in it
+        whole = first.replace("first: 5", "first: 100")
+        body = _post(f"http://127.0.0.1:{port}/graphql", credentials["api_key"], whole)
+        assert "errors" not in body
+        nodes = [e["node"] for e in body["data"]["people"]["edges"]]  # type: ignore[index]
+        assert any(n["idpoor"] for n in nodes)
+        assert any(n["nssf"] for n in nodes)
+        assert any(n["pcaPayments"] for n in nodes)
+        assert {n["khmerIdVerification"]["result"] for n in nodes} >= {"MATCH", "NO_KHMER_ID"}
+        for sandbox in ("idpoor", "nssf", "moi", "pca"):
+            assert (tmp_path / f"{sandbox}.db").exists()
     finally:
         tail = _stop(demo)
     assert demo.returncode == 0
     assert "Stopped." in tail
 
+    (tmp_path / "nssf.db").unlink()  # as in a data directory from before NSSF joined
     again = _start(tmp_path, port)
     try:
         printed = _read_until(again, "Ctrl-C stops everything", timeout=60)
         assert "Reusing the registry: 600 people" in printed
+        assert "Seeded the NSSF sandbox" in printed
+        assert "Seeded the IDPoor sandbox" not in printed
         new_key = json.loads((tmp_path / "demo-credentials.json").read_text())["api_key"]
         assert new_key != credentials["api_key"]  # fresh credentials at every start
     finally:
