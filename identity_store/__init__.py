@@ -54,6 +54,7 @@ from identity_store.repository import (
     people_in_area,
     people_in_village,
     person_by_khmer_id,
+    rebuild_blocking_keys,
 )
 from identity_store.review import (
     ReviewCasePage,
@@ -130,6 +131,7 @@ __all__ = [
     "people_in_area",
     "people_in_village",
     "person_by_khmer_id",
+    "rebuild_blocking_keys",
     "register_batch",
     "register_people",
     "register_person",

@@ -36,6 +36,7 @@ from identity_store.repository import (
     check_new_person,
     key_rows,
     match_record,
+    new_person_of,
     person_row,
     resolve_spids,
 )
@@ -309,7 +310,7 @@ class _Batch:
             {row.spid: (row.status, row.merged_into) for row in rows_by_spid.values()},
         )
         candidates = {
-            spid: Candidate(spid, survivors[spid], row.khmer_id, match_record(_new(row)))
+            spid: Candidate(spid, survivors[spid], row.khmer_id, match_record(new_person_of(row)))
             for spid, row in rows_by_spid.items()
         }
         by_key = {
@@ -490,19 +491,3 @@ def _result_of(row: RegistrationRequest) -> RegistrationResult:
 
 def _reasons_json(reasons: Iterable[FieldAgreement]) -> list[dict[str, object]]:
     return [{"comparison": r.comparison, "level": r.level, "weight": r.weight} for r in reasons]
-
-
-def _new(row: Person) -> NewPerson:
-    return NewPerson(
-        spid=row.spid,
-        khmer_id=row.khmer_id,
-        family_name=row.family_name,
-        given_name=row.given_name,
-        birth_date=row.birth_date,
-        sex=row.sex,
-        village_code=row.village_code,
-        family_name_km=row.family_name_km,
-        given_name_km=row.given_name_km,
-        birth_precision=row.birth_precision,
-        phone=row.phone,
-    )

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, any_, bindparam, func, insert, select
+from sqlalchemy import ColumnElement, String, any_, bindparam, delete, func, insert, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -256,6 +256,50 @@ def key_rows(people: Iterable[NewPerson]) -> list[dict[str, str]]:
         for person in people
         for key in sorted(blocking_keys(match_record(person)))
     ]
+
+
+async def rebuild_blocking_keys(
+    sessions: async_sessionmaker[AsyncSession], *, chunk_size: int = 5000
+) -> int:
+    """Recompute every person's blocking keys; returns how many people were keyed.
+
+    Run it after the matcher changes how it builds keys, or registrations would miss
+    candidates keyed the old way. Until it finishes, some people have no keys.
+    """
+    async with sessions.begin() as session:
+        await session.execute(delete(BlockingKey))
+    last, keyed = "", 0
+    while True:
+        async with sessions.begin() as session:
+            rows = list(
+                await session.scalars(
+                    select(Person).where(Person.spid > last).order_by(Person.spid).limit(chunk_size)
+                )
+            )
+            if not rows:
+                return keyed
+            keys = key_rows(new_person_of(row) for row in rows)
+            if keys:
+                await session.execute(insert(BlockingKey), keys)
+        keyed += len(rows)
+        last = rows[-1].spid
+
+
+def new_person_of(row: Person) -> NewPerson:
+    """A stored person's fields, as they were registered."""
+    return NewPerson(
+        spid=row.spid,
+        khmer_id=row.khmer_id,
+        family_name=row.family_name,
+        given_name=row.given_name,
+        birth_date=row.birth_date,
+        sex=row.sex,
+        village_code=row.village_code,
+        family_name_km=row.family_name_km,
+        given_name_km=row.given_name_km,
+        birth_precision=row.birth_precision,
+        phone=row.phone,
+    )
 
 
 async def people_by_spids(session: AsyncSession, spids: Iterable[str]) -> dict[str, PersonRecord]:

@@ -18,6 +18,7 @@ from identity_store import (
     match_record,
     parse_birth_date,
     people_by_spids,
+    rebuild_blocking_keys,
     register_batch,
     register_people,
     register_person,
@@ -299,3 +300,14 @@ async def test_someone_possibly_15_with_a_year_only_birth_date_keeps_their_khmer
         registration(khmer_id="123456789", birth_date=dt.date(year, 1, 1), birth_precision="year"),
     )
     assert result.decision == "new"
+
+
+async def test_rebuilt_blocking_keys_still_find_registered_people(sessions: Sessions) -> None:
+    first = await register_person(sessions, registration())
+    before = await row_counts(sessions)
+    assert await rebuild_blocking_keys(sessions, chunk_size=1) == 1
+    assert await row_counts(sessions) == before
+    again = await register_person(
+        sessions, registration(local_id="N2", family_name="Dara", given_name="Sok")
+    )
+    assert (again.decision, again.spid) == ("match", first.spid)
