@@ -23,7 +23,15 @@ from sqlalchemy import MetaData
 import identity_store.repository
 from gateway import Gateway, create_app
 from gateway.composition import SubgraphSource, compose, fetch_subgraph_sdl
-from identity_store import NewPerson, add_people, create_engine, migrate, session_factory
+from identity_store import (
+    NewHousehold,
+    NewPerson,
+    add_households,
+    add_people,
+    create_engine,
+    migrate,
+    session_factory,
+)
 from policies import SIGNATURE_HEADER, sign
 from sandbox import idpoor as idpoor_sandbox
 from sandbox import moi as moi_sandbox
@@ -144,6 +152,10 @@ async def running_stack(
             )
             for p in pop.people
         ],
+    )
+    await add_households(
+        session_factory(engine),
+        [NewHousehold(h.household_id, VILLAGE, h.members) for h in pop.households],
     )
     await engine.dispose()
     sandboxes = {
@@ -308,7 +320,7 @@ async def test_a_dead_operator_fails_fast_once_its_circuit_is_open(
     assert any(n["idpoor"] for n in nodes) and any(n["nssf"] for n in nodes)
 
 
-async def test_moi_verification_through_the_gateway_uses_the_registry_record(
+async def test_moi_verification_and_household_idpoor_through_the_gateway(
     tmp_path: Path,
 ) -> None:
     registry = f"sqlite+aiosqlite:///{tmp_path / 'registry.db'}"
@@ -317,11 +329,21 @@ async def test_moi_verification_through_the_gateway_uses_the_registry_record(
             """query($v: String!) { people(villageCode: $v, first: 120) { edges { node {
                  spid khmerId khmerIdVerification { result mismatchedFields }
                  declared: khmerIdVerification(birthDate: "1900-01-01") { result mismatchedFields }
+                 household { householdId idpoor { level equityCardNumber } }
                } } } }""",
             {"v": VILLAGE},
         )
         assert stack.sandboxes["moi"].stats.batch_requests <= 2
+        assert stack.sandboxes["idpoor"].stats.batch_requests == 1
     assert "errors" not in body
+    poor = {h.household_id: h for h in stack.population.idpoor_households}
+    for edge in body["data"]["people"]["edges"]:
+        household = edge["node"]["household"]
+        identified = poor.get(household["householdId"])
+        want = (identified.level, identified.equity_card_number) if identified else None
+        got = household["idpoor"]
+        assert ((got["level"], got["equityCardNumber"]) if got else None) == want
+    assert any(e["node"]["household"]["idpoor"] for e in body["data"]["people"]["edges"])
     nodes = [e["node"] for e in body["data"]["people"]["edges"]]
     results = {n["khmerIdVerification"]["result"] for n in nodes}
     assert {"MATCH", "NO_KHMER_ID"} <= results

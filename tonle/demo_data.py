@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from identity_store import (
+    NewHousehold,
     NewPerson,
+    add_households,
     add_people,
     count_people,
     create_engine,
@@ -68,7 +70,17 @@ async def prepare_data(
                     for p in population.people
                 ),
             )
-            say(f"Registered {len(population.people)} people.")
+            await add_households(
+                sessions,
+                (
+                    NewHousehold(h.household_id, h.village_code, h.members)
+                    for h in population.households
+                ),
+            )
+            say(
+                f"Registered {len(population.people)} people in "
+                f"{len(population.households)} households."
+            )
     finally:
         await engine.dispose()
     # A sandbox whose database is missing (a first start, or a data directory from before

@@ -100,6 +100,16 @@ def test_the_demo_answers_the_first_query_then_stops_and_restarts_on_its_data(
         assert any(n["nssf"] for n in nodes)
         assert any(n["pcaPayments"] for n in nodes)
         assert {n["khmerIdVerification"]["result"] for n in nodes} >= {"MATCH", "NO_KHMER_ID"}
+        households = _post(
+            f"http://127.0.0.1:{port}/graphql",
+            credentials["api_key"],
+            whole.replace("spid familyName", "spid household { householdId idpoor { level } }"),
+        )
+        assert "errors" not in households
+        assert any(
+            e["node"]["household"]["idpoor"]
+            for e in households["data"]["people"]["edges"]  # type: ignore[index]
+        )
         for sandbox in ("idpoor", "nssf", "moi", "pca"):
             assert (tmp_path / f"{sandbox}.db").exists()
     finally:
