@@ -172,6 +172,7 @@ def match_record(person: NewPerson | PersonRecord) -> MatchRecord:
         sex=person.sex,
         village_code=person.village_code,
         phone=person.phone,
+        khmer_id=person.khmer_id,
     )
 
 

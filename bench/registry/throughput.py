@@ -107,6 +107,7 @@ def synthetic_people(count: int, seed: int) -> Iterator[NewPerson]:
     rng = random.Random(seed)
     villages = all_village_codes()
     khmer_ids: set[int] = set()
+    spids: set[int] = set()  # 11 random digits: a million draws collide a few times
     for _ in range(count):
         # About 29% under 15 (no Khmer ID); the rest up to 90, fewer as they age.
         age = rng.randrange(15) if rng.random() < 0.29 else 15 + int(rng.triangular(0, 75, 0))
@@ -120,7 +121,11 @@ def synthetic_people(count: int, seed: int) -> Iterator[NewPerson]:
                 number = rng.randrange(10**8, 10**9)
             khmer_ids.add(number)
             khmer_id = str(number)
-        body = f"{rng.randrange(10**11):011d}"
+        number = rng.randrange(10**11)
+        while number in spids:
+            number = rng.randrange(10**11)
+        spids.add(number)
+        body = f"{number:011d}"
         born = REFERENCE_DATE - dt.timedelta(days=365 * age + rng.randrange(365))
         yield NewPerson(
             spid=body + verhoeff_check_digit(body),

@@ -206,6 +206,7 @@ def upgrade() -> None:
 _PERSON = sa.table(
     "person",
     sa.column("spid", sa.String),
+    sa.column("khmer_id", sa.String),
     sa.column("family_name", sa.String),
     sa.column("given_name", sa.String),
     sa.column("birth_date", sa.Date),
@@ -233,6 +234,7 @@ def _people() -> Iterator[Sequence[Any]]:
                     person.c.birth_date,
                     person.c.sex,
                     person.c.village_code,
+                    person.c.khmer_id,
                 )
                 .where(person.c.spid > last)
                 .order_by(person.c.spid)
@@ -251,7 +253,7 @@ def _derive_existing() -> None:
     person = _PERSON
     for rows in _people():
         named: list[dict[str, str]] = []
-        for spid, family, given, _, _, village in rows:
+        for spid, family, given, _, _, village, _ in rows:
             codes = area_codes(village)
             named.append(
                 {
@@ -284,7 +286,7 @@ def _derive_blocking_keys() -> None:
     blocking = sa.table("blocking_key", sa.column("key", sa.String), sa.column("spid", sa.String))
     for rows in _people():
         keys: list[dict[str, str]] = []
-        for spid, family, given, birth, sex, village in rows:
+        for spid, family, given, birth, sex, village, khmer_id in rows:
             if isinstance(birth, str):  # SQLite hands a bare table's dates back as text
                 birth = dt.date.fromisoformat(birth)
             record = MatchRecord(
@@ -294,6 +296,7 @@ def _derive_blocking_keys() -> None:
                 birth_precision="day",
                 sex=sex,
                 village_code=village,
+                khmer_id=khmer_id,
             )
             keys.extend({"key": key, "spid": spid} for key in sorted(blocking_keys(record)))
         if keys:
