@@ -22,17 +22,9 @@ from sqlalchemy import MetaData
 
 import identity_store.repository
 from gateway import Gateway, create_app
-from gateway.composition import SubgraphSource, compose, fetch_subgraph_sdl
 from identity_store import (
-    NewHousehold,
-    NewPerson,
-    add_households,
-    add_people,
     create_engine,
-    migrate,
-    session_factory,
 )
-from policies import SIGNATURE_HEADER, sign
 from sandbox import idpoor as idpoor_sandbox
 from sandbox import moi as moi_sandbox
 from sandbox import nssf as nssf_sandbox
@@ -42,6 +34,7 @@ from sandbox.nssf.records import nssf_members
 from sandbox.pca.records import certified_payments
 from sandbox.population import Population, generate_population
 from subgraphs import identity, idpoor, moi, nssf, pca
+from tests.federation import live_supergraph, register_population
 from tests.servers import free_port, serve
 
 VILLAGE = "01020101"
@@ -136,28 +129,7 @@ async def running_stack(
     registry_url: str, tmp_path: Path, people: int, *, in_own_process: tuple[str, ...] = ()
 ) -> AsyncIterator[Stack]:
     pop = population(people)
-    await migrate(registry_url)
-    engine = create_engine(registry_url)
-    await add_people(
-        session_factory(engine),
-        [
-            NewPerson(
-                spid=p.spid,
-                khmer_id=p.khmer_id,
-                family_name=p.family_name,
-                given_name=p.given_name,
-                birth_date=p.birth_date,
-                sex=p.sex,
-                village_code=VILLAGE,  # everyone in one village: one page
-            )
-            for p in pop.people
-        ],
-    )
-    await add_households(
-        session_factory(engine),
-        [NewHousehold(h.household_id, VILLAGE, h.members) for h in pop.households],
-    )
-    await engine.dispose()
+    await register_population(registry_url, pop, village=VILLAGE, households=True)
     sandboxes = {
         name: module.create_app(
             tmp_path / f"{name}.db", seed_population=pop, max_batch_size=MAX_BATCH
@@ -189,19 +161,7 @@ async def running_stack(
                     )
                     urls[name] = await exits.enter_async_context(serve(app))
             session = await exits.enter_async_context(aiohttp.ClientSession())
-            sources = [
-                SubgraphSource(
-                    name,
-                    url + "/graphql",
-                    await fetch_subgraph_sdl(
-                        session,
-                        url + "/graphql",
-                        sign=lambda body: {SIGNATURE_HEADER: sign(SECRET, body)},
-                    ),
-                )
-                for name, url in urls.items()
-            ]
-            gateway = Gateway.from_sdl(compose(sources))
+            gateway = Gateway.from_sdl(await live_supergraph(session, urls, SECRET))
             app = create_app(gateway, partner_keys={API_KEY: "partner"}, gateway_secret=SECRET)
             url = await exits.enter_async_context(serve(app))
             yield Stack(url, session, pop, sandboxes, registry_url)

@@ -14,14 +14,12 @@ import aiohttp
 import pytest
 
 from gateway import Gateway, create_app
-from gateway.composition import SubgraphSource, compose, fetch_subgraph_sdl
-from identity_store import NewPerson, add_people, create_engine, migrate, session_factory
-from policies import SIGNATURE_HEADER, sign
 from sandbox.idpoor import create_app as create_sandbox
 from sandbox.idpoor import seed
 from sandbox.population import Population, generate_population
 from subgraphs.identity import create_app as create_identity
 from subgraphs.idpoor import create_app as create_idpoor
+from tests.federation import live_supergraph, register_population
 from tests.servers import serve
 
 VILLAGE = "01020101"
@@ -62,24 +60,7 @@ class Stack:
 @pytest.fixture
 async def stack(database_url: str, tmp_path: Path) -> AsyncIterator[Stack]:
     population = generate_population(150, seed=9)
-    await migrate(database_url)
-    engine = create_engine(database_url)
-    await add_people(
-        session_factory(engine),
-        [
-            NewPerson(
-                spid=p.spid,
-                khmer_id=p.khmer_id,
-                family_name=p.family_name,
-                given_name=p.given_name,
-                birth_date=p.birth_date,
-                sex=p.sex,
-                village_code=VILLAGE,  # everyone in one village: one page of 100
-            )
-            for p in population.people
-        ],
-    )
-    await engine.dispose()
+    await register_population(database_url, population, village=VILLAGE)
     seed(tmp_path / "idpoor.db", population.idpoor_households)
     os.environ["TONLE_GATEWAY_SECRET"] = SECRET
     try:
@@ -90,19 +71,8 @@ async def stack(database_url: str, tmp_path: Path) -> AsyncIterator[Stack]:
             identity = await exits.enter_async_context(serve(create_identity(database_url)))
             idpoor = await exits.enter_async_context(serve(create_idpoor(sandbox)))
             session = await exits.enter_async_context(aiohttp.ClientSession())
-            sources = [
-                SubgraphSource(
-                    name,
-                    url + "/graphql",
-                    await fetch_subgraph_sdl(
-                        session,
-                        url + "/graphql",
-                        sign=lambda body: {SIGNATURE_HEADER: sign(SECRET, body)},
-                    ),
-                )
-                for name, url in (("identity", identity), ("idpoor", idpoor))
-            ]
-            gateway = Gateway.from_sdl(compose(sources))
+            subgraphs = {"identity": identity, "idpoor": idpoor}
+            gateway = Gateway.from_sdl(await live_supergraph(session, subgraphs, SECRET))
             app = create_app(gateway, partner_keys={API_KEY: "partner"}, gateway_secret=SECRET)
             url = await exits.enter_async_context(serve(app))
             yield Stack(url, identity, sandbox, session, population)

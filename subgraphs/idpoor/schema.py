@@ -10,7 +10,7 @@ from typing import Any
 import strawberry
 from strawberry.dataloader import DataLoader
 
-from subgraphs.operator import OperatorCall, OperatorSubgraph, operator_loader
+from subgraphs.operator import OperatorCall, OperatorSchema, OperatorSubgraph, operator_loader
 
 BY_MEMBER_PATH = "/v1/households/by-member"
 BY_ID_PATH = "/v1/households/by-id"
@@ -97,6 +97,6 @@ class Household:
 
 # strawberry 0.341 speaks Federation 2 by default (federation_version="2.11"); the
 # enable_federation_2 flag of older releases is gone.
-schema = strawberry.federation.Schema(types=[Person, Household])
+schema = OperatorSchema(types=[Person, Household])
 
 IDPOOR = OperatorSubgraph("idpoor", "the IDPoor system", schema, make_context, port=4002)

@@ -18,7 +18,7 @@ from typing import Any
 import strawberry
 from strawberry.dataloader import DataLoader
 
-from subgraphs.operator import OperatorCall, OperatorSubgraph, operator_loader
+from subgraphs.operator import OperatorCall, OperatorSchema, OperatorSubgraph, operator_loader
 
 VERIFICATIONS_PATH = "/v1/verifications"
 
@@ -153,5 +153,5 @@ class Query:
         return await info.context.verify(khmer_id, family_name, given_name, birth_date)
 
 
-schema = strawberry.federation.Schema(query=Query, types=[Person])
+schema = OperatorSchema(query=Query, types=[Person])
 MOI = OperatorSubgraph("moi", "the MoI Khmer ID service", schema, make_context, port=4004)

@@ -11,7 +11,7 @@ from typing import Any
 import strawberry
 from strawberry.dataloader import DataLoader
 
-from subgraphs.operator import OperatorCall, OperatorSubgraph, operator_loader
+from subgraphs.operator import OperatorCall, OperatorSchema, OperatorSubgraph, operator_loader
 
 BY_SPID_PATH = "/v1/members/by-spid"
 
@@ -91,5 +91,5 @@ class Person:
         return cls(spid=spid)
 
 
-schema = strawberry.federation.Schema(types=[Person])
+schema = OperatorSchema(types=[Person])
 NSSF = OperatorSubgraph("nssf", "the NSSF system", schema, make_context, port=4003)

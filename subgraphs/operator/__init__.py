@@ -18,6 +18,7 @@ from subgraphs.operator.errors import (
     OperatorError,
     SettingsError,
 )
+from subgraphs.operator.schema import OperatorSchema
 from subgraphs.operator.settings import OperatorSettings
 from subgraphs.operator.xroad import XRoad
 
@@ -30,6 +31,7 @@ __all__ = [
     "OperatorCall",
     "OperatorClient",
     "OperatorError",
+    "OperatorSchema",
     "OperatorSettings",
     "OperatorSubgraph",
     "SettingsError",

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.dataloader import DataLoader
 
-from subgraphs.operator import OperatorCall, OperatorSubgraph, operator_loader
+from subgraphs.operator import OperatorCall, OperatorSchema, OperatorSubgraph, operator_loader
 
 BY_BENEFICIARY_PATH = "/v1/payments/by-beneficiary"
 
@@ -92,5 +92,5 @@ class Person:
         return cls(spid=spid)
 
 
-schema = strawberry.federation.Schema(types=[Person])
+schema = OperatorSchema(types=[Person])
 PCA = OperatorSubgraph("pca", "the PCA system", schema, make_context, port=4005)

@@ -1,0 +1,33 @@
+"""The federation schema class of operator subgraphs: quiet about operators' failures."""
+
+from __future__ import annotations
+
+import logging
+
+from graphql import GraphQLError
+from strawberry.federation import Schema
+from strawberry.types import ExecutionContext
+
+from subgraphs.operator.errors import OPERATOR_TIMEOUT, OPERATOR_UNAVAILABLE
+
+logger = logging.getLogger("tonle.operator")
+EXPECTED = frozenset({OPERATOR_TIMEOUT, OPERATOR_UNAVAILABLE})
+
+
+class OperatorSchema(Schema):
+    """A federation schema that logs an operator's failure once per request, not per field.
+
+    Strawberry logs every error with its stack by default; an operator outage gives one
+    error per affected field, and logging a thousand of them would cost more than the
+    request. Other errors are logged as usual.
+    """
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        expected = [e for e in errors if (e.extensions or {}).get("code") in EXPECTED]
+        if expected:
+            logger.warning("%s (%d fields)", expected[0].message, len(expected))
+        unexpected = [e for e in errors if (e.extensions or {}).get("code") not in EXPECTED]
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
