@@ -73,6 +73,11 @@ class Stack:
     population: Population
     sandboxes: dict[str, FaultInjection]
     registry_url: str
+    sandbox_servers: dict[str, AsyncExitStack]
+
+    async def stop_sandbox(self, name: str) -> None:
+        """Shut the operator's system down: nothing listens on its port any more."""
+        await self.sandbox_servers[name].aclose()
 
     async def query(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         async with self.session.post(
@@ -144,8 +149,12 @@ async def running_stack(
                     serve(identity.create_app(registry_url))
                 )
             }
+            servers = {name: AsyncExitStack() for name in OPERATORS}
+            for server in servers.values():
+                exits.push_async_callback(server.aclose)
             operator_urls = {
-                name: await exits.enter_async_context(serve(sandboxes[name])) for name in OPERATORS
+                name: await servers[name].enter_async_context(serve(sandboxes[name]))
+                for name in OPERATORS
             }
             spawned = await asyncio.gather(
                 *(
@@ -164,7 +173,7 @@ async def running_stack(
             gateway = Gateway.from_sdl(await live_supergraph(session, urls, SECRET))
             app = create_app(gateway, partner_keys={API_KEY: "partner"}, gateway_secret=SECRET)
             url = await exits.enter_async_context(serve(app))
-            yield Stack(url, session, pop, sandboxes, registry_url)
+            yield Stack(url, session, pop, sandboxes, registry_url, servers)
     finally:
         del os.environ["TONLE_GATEWAY_SECRET"]
 
@@ -227,13 +236,15 @@ async def test_1000_people_cost_one_entities_request_per_operator_and_batched_ca
     assert thousand.sandboxes["moi"].stats.requests == 0
 
 
-@pytest.mark.parametrize("failure", ["outage", "slow"])
+@pytest.mark.parametrize("failure", ["outage", "down", "slow"])
 async def test_one_operator_failing_nulls_its_fields_only_within_its_timeout(
     thousand: Stack, failure: str
 ) -> None:
     faults = thousand.sandboxes["nssf"].faults
     if failure == "outage":
-        faults.outage = True
+        faults.outage = True  # it answers 503 to everything
+    elif failure == "down":
+        await thousand.stop_sandbox("nssf")  # connections refused
     else:
         faults.latency_ms = 30_000  # far past the subgraph's 2 s budget
     started = time.perf_counter()
@@ -249,7 +260,7 @@ async def test_one_operator_failing_nulls_its_fields_only_within_its_timeout(
         assert node["familyName"]
         assert (node["idpoor"] or {}).get("equityCardNumber") == expected[node["spid"]]["idpoor"]
         assert [p["paymentId"] for p in node["pcaPayments"]] == expected[node["spid"]]["pca"]
-    code = "OPERATOR_UNAVAILABLE" if failure == "outage" else "OPERATOR_TIMEOUT"
+    code = "OPERATOR_TIMEOUT" if failure == "slow" else "OPERATOR_UNAVAILABLE"
     assert {e["extensions"]["code"] for e in body["errors"]} == {code}
     assert sorted(e["path"][2] for e in body["errors"]) == list(range(1000))
     assert all(
