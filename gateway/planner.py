@@ -325,33 +325,60 @@ class _Planning:
                     return False
         return True
 
-    def score(self, graph: str, type_name: str, selections: tuple[Selection, ...] | None) -> int:
-        """How many of the selected fields ``graph`` resolves without a jump."""
+    def score(
+        self,
+        graph: str,
+        type_name: str,
+        selections: tuple[Selection, ...] | None,
+        provided: Provided | None = None,
+    ) -> int:
+        """How many of the selected fields ``graph`` resolves without a jump.
+
+        Under an abstract type every runtime type the subgraph has counts, and fields
+        a ``@provides`` covers count as the subgraph's own.
+        """
         if not selections:
             return 0
+        if self.is_abstract(type_name):
+            return sum(
+                self.score(graph, runtime, self._for_runtime(selections, runtime), provided)
+                for runtime in self.possible_in_graph(type_name, graph)
+            )
         total = 0
         for sel in selections:
             if isinstance(sel, FragmentSelection):
-                total += self.score(graph, sel.type_condition or type_name, sel.selections)
+                if self.applies(sel.type_condition, type_name):
+                    total += self.score(graph, type_name, sel.selections, provided)
                 continue
             if sel.name == "__typename":
                 continue
-            if self.is_abstract(type_name):
-                continue
-            if self.resolvable_locally(graph, type_name, sel.name, None, False):
-                total += 1
-                if sel.selections is not None:
-                    fdef = self._field_def(type_name, sel.name)
-                    total += self.score(graph, get_named_type(fdef.type).name, sel.selections)
+            if self.resolvable_locally(graph, type_name, sel.name, provided, False):
+                total += 1 + self.field_score(graph, type_name, sel, provided)
         return total
 
+    def field_score(
+        self, graph: str, type_name: str, sel: FieldSelection, provided: Provided | None = None
+    ) -> int:
+        """The score of a field's subselection in ``graph``, its own @provides included."""
+        if sel.selections is None:
+            return 0
+        fig = self.field_in_graph(type_name, sel.name, graph)
+        if fig is not None and fig.provides is not None:
+            provided = _provided_tree(fig.provides)
+        else:
+            provided = provided.get(sel.name) if provided else None
+        target = get_named_type(self._field_def(type_name, sel.name).type).name
+        return self.score(graph, target, sel.selections, provided)
+
     def _field_def(self, type_name: str, field_name: str):  # type: ignore[no-untyped-def]
-        type_ = self.schema.get_type(type_name)
-        assert isinstance(type_, GraphQLObjectType | GraphQLInterfaceType)
-        fdef = type_.fields.get(field_name)
-        if fdef is None:
-            raise PlanningError(f"{type_name}.{field_name} is not in the API schema.")
-        return fdef
+        # @requires and @key may name @inaccessible fields: those are only in the full schema.
+        for schema in (self.schema, self.sg.schema):
+            type_ = schema.get_type(type_name)
+            if isinstance(type_, GraphQLObjectType | GraphQLInterfaceType):
+                fdef = type_.fields.get(field_name)
+                if fdef is not None:
+                    return fdef
+        raise PlanningError(f"{type_name}.{field_name} is not in the API schema.")
 
     # -- the walk ---------------------------------------------------------------------
 
@@ -410,12 +437,10 @@ class _Planning:
                     self.roots.append(group)
             else:
                 existing = {g.graph: g for g in self.roots}
-                fdef = self._field_def(root, sel.name)
-                target = get_named_type(fdef.type).name
                 best = max(
                     candidates,
                     key=lambda g: (
-                        self.score(g, target, sel.selections),
+                        self.field_score(g, root, sel),
                         g in existing,
                         -candidates.index(g),
                     ),
@@ -745,9 +770,6 @@ class _Planning:
             ):
                 origin = parent_ctx
 
-        fdef = self._field_def(type_name, sel.name)
-        target_type = get_named_type(fdef.type).name
-
         def preference(item: tuple[str, list[EntityKey], str]) -> tuple[int, int, int, int]:
             graph, keys, entity_type = item
             fig = self.field_in_graph(entity_type, sel.name, graph)
@@ -755,7 +777,7 @@ class _Planning:
                 int(any(self._key_local(origin, type_name, k) for k in keys)),
                 int((origin.group.id, graph, origin.path) in self.child_index),
                 int(fig is None or fig.requires is None),
-                self.score(graph, target_type, sel.selections),
+                self.field_score(graph, entity_type, sel),
             )
 
         graph, keys, entity_type = max(targets, key=preference)
