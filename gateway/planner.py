@@ -146,6 +146,17 @@ class Ctx:
     provided: Provided | None
     at_entity_root: bool
     client_keys: dict[str, tuple[str, str]]
+    up: Up | None = None
+
+
+@dataclass(frozen=True)
+class Up:
+    """The field whose selection a context fills, and the context it was selected in."""
+
+    ctx: Ctx
+    parent_type: str
+    sel: FieldSelection
+    type_: GraphQLOutputType
 
 
 def _list_depth(type_: GraphQLOutputType) -> int:
@@ -479,6 +490,7 @@ class _Planning:
                     ctx.provided,
                     ctx.at_entity_root,
                     self.client_keys(selections, runtime),
+                    ctx.up,
                 )
                 self.plan_concrete(sub, runtime, relevant)
             return
@@ -489,6 +501,7 @@ class _Planning:
             ctx.provided,
             ctx.at_entity_root,
             self.client_keys(selections, parent_type),
+            ctx.up,
         )
         self.plan_concrete(sub, parent_type, selections)
 
@@ -552,6 +565,7 @@ class _Planning:
             ctx.provided,
             ctx.at_entity_root,
             self.client_keys(selections, interface),
+            ctx.up,
         )
         for field_sel in local:
             self.add_local(keys_ctx, interface, field_sel)
@@ -651,6 +665,7 @@ class _Planning:
                         ctx.provided,
                         ctx.at_entity_root,
                         ctx.client_keys,
+                        ctx.up,
                     )
                     self.plan_concrete(inner, type_name, sel.selections)
                 else:
@@ -676,8 +691,10 @@ class _Planning:
         group.variables |= variables_in(sel.arguments) | variables_in(sel.directives)
         fdef = self._field_def(type_name, sel.name)
         type_text = (fig.type_in_graph if fig is not None else None) or str(fdef.type)
+        named = get_named_type(fdef.type).name
+        named_here = type_text.strip("[]!")
         if sel.selections is not None:
-            type_text = type_text.replace(get_named_type(fdef.type).name, "*")
+            type_text = type_text.replace(named_here, "*")
         out = ctx.out.add_field(
             sel.response_key,
             sel.name,
@@ -699,8 +716,18 @@ class _Planning:
             provided,
             False,
             {},
+            Up(ctx, type_name, sel, fdef.type),
         )
-        self.plan_selections(sub, get_named_type(fdef.type).name, sel.selections)
+        if (
+            named_here != named
+            and self.is_abstract(named)
+            and isinstance(self.schema.get_type(named_here), GraphQLObjectType)
+        ):
+            # The subgraph types the field as one member of the supergraph's union or
+            # interface: fragments on the other members cannot be sent to it.
+            out.children.add_field("__typename", "__typename", "", "", False)
+            named = named_here
+        self.plan_selections(sub, named, sel.selections)
         if out.children.is_empty():
             out.children.add_field("__typename", "__typename", "", "", False)
 
@@ -752,6 +779,15 @@ class _Planning:
 
     def _jump(self, ctx: Ctx, type_name: str, sel: FieldSelection) -> None:
         targets = self.jump_targets(type_name, sel.name)
+        key_at_hand = any(
+            self._key_local(ctx, type_name, k) for _, keys, _ in targets for k in keys
+        )
+        # Without a key at hand, ask a subgraph for the field through an enclosing entity
+        # whose path down to it that subgraph resolves, as Apollo does; through the root
+        # only when no key reaches the field at all (the reference gateways refuse to
+        # split a shared root field over entities that lack their own keys).
+        if not key_at_hand and self.jump_via_parent(ctx, type_name, sel, from_root=not targets):
+            return
         if not targets:
             raise PlanningError(
                 f"cannot plan {type_name}.{sel.name}: subgraph "
@@ -789,6 +825,114 @@ class _Planning:
             child.parent_ctx.setdefault(entity_type, origin)
         child_ctx = Ctx(child, child.out.fragment(entity_type), origin.path, None, True, {})
         self.plan_field(child_ctx, entity_type, sel)
+
+    def jump_via_parent(
+        self, ctx: Ctx, type_name: str, sel: FieldSelection, *, from_root: bool
+    ) -> bool:
+        """Fetch ``sel`` again from the nearest enclosing entity or root field.
+
+        For a field of a value type (or of an entity whose key is not at hand), another
+        subgraph may resolve the whole path from an ancestor down to it: that path is
+        selected there, from the ancestor's key or from the root, and the results merge.
+        """
+        graphs = sorted(
+            g
+            for g, fig in self.sg.field_graphs(type_name, sel.name).items()
+            if not fig.external and not fig.overridden and g != ctx.group.graph
+        )
+        chain: list[Up] = []
+        below = ctx
+        while below.up is not None and graphs:
+            link = below.up
+            chain.insert(0, link)
+            anchor, anchor_type = link.ctx, link.parent_type
+            below = anchor
+            types = [u.parent_type for u in chain[1:]] + [type_name]
+            for graph in graphs:
+                if not all(
+                    self._path_step(graph, u, under) for u, under in zip(chain, types, strict=True)
+                ):
+                    continue
+                if not self.resolvable_locally(graph, type_name, sel.name, None, False):
+                    continue
+                start = self._parent_start(anchor, anchor_type, graph, from_root)
+                if start is None:
+                    continue
+                bottom = self._select_path(start, chain, types, graph)
+                self.plan_field(bottom, type_name, sel)
+                return True
+        return False
+
+    def _path_step(self, graph: str, link: Up, under: str) -> bool:
+        if not self.resolvable_locally(graph, link.parent_type, link.sel.name, None, False):
+            return False
+        named = get_named_type(link.type_).name
+        return named == under or under in self.possible_in_graph(named, graph)
+
+    def _parent_start(
+        self, anchor: Ctx, anchor_type: str, graph: str, from_root: bool
+    ) -> Ctx | None:
+        """Where a fetch from ``graph`` starts for a path below ``anchor``, if one can."""
+        if (
+            anchor.group.parent is None
+            and anchor.path == ()
+            and anchor_type in {r.type_name for r in self.roots}
+        ):
+            if not from_root or self.operation.kind != "query":
+                return None  # and a mutation's fields must not run twice
+            group = next((r for r in self.roots if r.graph == graph), None)
+            if group is None:
+                group = self.new_group(graph, None, (), anchor_type)
+                self.roots.append(group)
+            return Ctx(group, group.out, (), None, False, {})
+        info = self.sg.types.get(anchor_type)
+        if info is None or self.is_abstract(anchor_type):
+            return None
+        keys = [k for k in info.keys.get(graph, []) if k.resolvable]
+        origin = anchor
+        if anchor.at_entity_root and anchor.group.parent is not None:
+            parent_ctx = anchor.group.parent_ctx.get(anchor_type)
+            if parent_ctx is not None and any(
+                self._key_local(parent_ctx, anchor_type, k) for k in keys
+            ):
+                origin = parent_ctx
+        key = next((k for k in keys if self._key_local(origin, anchor_type, k)), None)
+        if key is None:
+            return None
+        child = self.child_group(origin, graph, anchor_type)
+        self.ensure_representation(child, origin, anchor_type, key.selection)
+        return Ctx(child, child.out.fragment(anchor_type), origin.path, None, True, {})
+
+    def _select_path(self, start: Ctx, chain: list[Up], types: list[str], graph: str) -> Ctx:
+        """Select the fields of ``chain`` below ``start``; the context at the bottom."""
+        ctx = start
+        for link, under in zip(chain, types, strict=True):
+            sel = link.sel
+            fig = self.field_in_graph(link.parent_type, sel.name, graph)
+            named = get_named_type(link.type_).name
+            type_text = ((fig.type_in_graph if fig else None) or str(link.type_)).replace(
+                named, "*"
+            )
+            ctx.group.variables |= variables_in(sel.arguments) | variables_in(sel.directives)
+            out = ctx.out.add_field(
+                sel.response_key, sel.name, sel.args_text, sel.directives_text, True, type_text
+            )
+            assert out.children is not None
+            children = out.children
+            if named != under:
+                children.add_field("__typename", "__typename", "", "", False)
+                children = children.fragment(under)
+            path = ctx.path + (sel.response_key,) + ("@",) * _list_depth(link.type_)
+            ctx = Ctx(
+                ctx.group,
+                children,
+                path,
+                None,
+                False,
+                {},
+                Up(ctx, link.parent_type, sel, link.type_),
+            )
+        return ctx
 
     def _key_local(self, ctx: Ctx, type_name: str, key: EntityKey) -> bool:
         return self.fieldset_local(
@@ -833,7 +977,13 @@ class _Planning:
         try:
             self.plan_concrete(
                 Ctx(
-                    ctx.group, ctx.out, ctx.path, ctx.provided, ctx.at_entity_root, ctx.client_keys
+                    ctx.group,
+                    ctx.out,
+                    ctx.path,
+                    ctx.provided,
+                    ctx.at_entity_root,
+                    ctx.client_keys,
+                    ctx.up,
                 ),
                 type_name,
                 selections,

@@ -145,3 +145,158 @@ def test_a_requires_may_name_an_inaccessible_field() -> None:
         }
         """
     )
+
+
+# A household's address is a value type: CENSUS and POSTAL both resolve it, but only
+# POSTAL knows its postcode, and only POSTAL-side Household has a key with `id`.
+PARENT_ENTITY = supergraph(
+    local_graphs("CENSUS", "POSTAL"),
+    """
+type Household
+  @join__type(graph: CENSUS, key: "id")
+  @join__type(graph: POSTAL, key: "id")
+{
+  id: ID!
+  address: Address @join__field(graph: CENSUS) @join__field(graph: POSTAL)
+}
+
+type Address @join__type(graph: CENSUS) @join__type(graph: POSTAL) {
+  village: String @join__field(graph: CENSUS) @join__field(graph: POSTAL)
+  postcode: String @join__field(graph: POSTAL)
+}
+
+type Query @join__type(graph: CENSUS) @join__type(graph: POSTAL) {
+  households: [Household!]! @join__field(graph: CENSUS)
+}
+""",
+)
+
+
+def test_a_value_type_field_is_fetched_through_the_enclosing_entity() -> None:
+    query = "{ households { address { village postcode } } }"
+    assert plan_of(PARENT_ENTITY, query) == expect(
+        """
+        QueryPlan {
+          Sequence {
+            Fetch(service: "census") {
+              query Operation__census__0 {
+                households {
+                  address {
+                    village
+                  }
+                  __typename
+                  id
+                }
+              }
+            },
+            Flatten(path: "households.@") {
+              Fetch(service: "postal") {
+                {
+                  ... on Household {
+                    __typename
+                    id
+                  }
+                } =>
+                query Operation__postal__1($representations: [_Any!]!) {
+                  _entities(representations: $representations) {
+                    ... on Household {
+                      address {
+                        postcode
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+        """
+    )
+
+
+# Three subgraphs share Query.office, each with its own part of a value type.
+SHARED_ROOT = supergraph(
+    local_graphs("HOURS", "STAFF"),
+    """
+type Office @join__type(graph: HOURS) @join__type(graph: STAFF) {
+  id: ID!
+  opens: String @join__field(graph: HOURS)
+  clerks: Int @join__field(graph: STAFF)
+}
+
+type Query @join__type(graph: HOURS) @join__type(graph: STAFF) {
+  office: Office @join__field(graph: HOURS) @join__field(graph: STAFF)
+}
+""",
+)
+
+
+def test_a_shared_root_field_over_a_value_type_is_asked_of_each_subgraph() -> None:
+    assert plan_of(SHARED_ROOT, "{ office { id opens clerks } }") == expect(
+        """
+        QueryPlan {
+          Parallel {
+            Fetch(service: "hours") {
+              query Operation__hours__0 {
+                office {
+                  id
+                  opens
+                }
+              }
+            },
+            Fetch(service: "staff") {
+              query Operation__staff__1 {
+                office {
+                  clerks
+                }
+              }
+            }
+          }
+        }
+        """
+    )
+
+
+# INTAKE types Query.case as the one member of the union it knows.
+NARROWER_IN_SUBGRAPH = supergraph(
+    local_graphs("INTAKE", "APPEALS"),
+    """
+union Case
+  @join__type(graph: INTAKE)
+  @join__type(graph: APPEALS)
+  @join__unionMember(graph: INTAKE, member: "Claim")
+  @join__unionMember(graph: APPEALS, member: "Claim")
+  @join__unionMember(graph: APPEALS, member: "Appeal")
+= Claim | Appeal
+
+type Claim @join__type(graph: INTAKE, key: "id") @join__type(graph: APPEALS, key: "id") {
+  id: ID!
+}
+
+type Appeal @join__type(graph: APPEALS, key: "id") {
+  id: ID!
+}
+
+type Query @join__type(graph: INTAKE) @join__type(graph: APPEALS) {
+  latest: Case @join__field(graph: INTAKE, type: "Claim")
+}
+""",
+)
+
+
+def test_fragments_on_other_members_are_not_sent_where_the_field_has_a_narrower_type() -> None:
+    query = "{ latest { ... on Claim { id } ... on Appeal { id } } }"
+    assert plan_of(NARROWER_IN_SUBGRAPH, query) == expect(
+        """
+        QueryPlan {
+          Fetch(service: "intake") {
+            query Operation__intake__0 {
+              latest {
+                __typename
+                id
+              }
+            }
+          }
+        }
+        """
+    )
