@@ -14,6 +14,7 @@ import json
 from collections import defaultdict
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from sqlalchemy import insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
@@ -21,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from identity_store.decision import Candidate, Outcome, RegistrationDecision, decide
 from identity_store.errors import InvalidInput, RegistryError
-from identity_store.matching import FieldAgreement, MatchModel, blocking_keys
+from identity_store.matching import FieldAgreement, MatchModel, MatchRecord, blocking_keys
 from identity_store.models import (
     BlockingKey,
     Person,
@@ -36,12 +37,26 @@ from identity_store.repository import (
     check_new_person,
     key_rows,
     match_record,
-    new_person_of,
     person_row,
     resolve_spids,
 )
 from identity_store.spid import new_spid
 
+_CANDIDATE_COLUMNS = (
+    Person.spid,
+    Person.khmer_id,
+    Person.family_name,
+    Person.given_name,
+    Person.family_name_km,
+    Person.given_name_km,
+    Person.birth_date,
+    Person.birth_precision,
+    Person.sex,
+    Person.village_code,
+    Person.phone,
+    Person.status,
+    Person.merged_into,
+)
 MAX_FIELD = {"operator": 32, "programme": 64, "local_id": 64, "idempotency_key": 128}
 DEFAULT_BATCH_SIZE = 500
 
@@ -217,21 +232,21 @@ class _Batch:
     async def run(self) -> list[RegistrationResult]:
         answered = await self._earlier_answers()
         hashes = [request_hash(r) for r in self.registrations]
-        candidates_by_key, by_khmer_id = await self._candidates()
+        records = [match_record(person) for person in self.people]
+        keys_of = [blocking_keys(record) for record in records]
+        candidates_by_key, by_khmer_id = await self._candidates(keys_of)
         # Records of this batch become candidates for its later records.
         batch_by_key: dict[str, list[Candidate]] = defaultdict(list)
         batch_by_khmer_id: dict[str, Candidate] = {}
         results: list[RegistrationResult] = []
         seen: dict[tuple[str, str], RegistrationResult] = {}
-        for registration, person, digest in zip(
-            self.registrations, self.people, hashes, strict=True
+        for registration, person, digest, record, keys in zip(
+            self.registrations, self.people, hashes, records, keys_of, strict=True
         ):
             earlier = _replay(registration, digest, answered, seen)
             if earlier is not None:
                 results.append(earlier)
                 continue
-            record = match_record(person)
-            keys = blocking_keys(record)
             pool: dict[str, Candidate] = {}
             for key in keys:
                 for candidate in (*candidates_by_key.get(key, ()), *batch_by_key.get(key, ())):
@@ -280,9 +295,11 @@ class _Batch:
                 found[(row.operator, f"key:{row.idempotency_key}")] = row
         return found
 
-    async def _candidates(self) -> tuple[dict[str, list[Candidate]], dict[str, Candidate]]:
+    async def _candidates(
+        self, keys_of: list[frozenset[str]]
+    ) -> tuple[dict[str, list[Candidate]], dict[str, Candidate]]:
         """Registered people sharing a blocking key or the Khmer ID with a record of the batch."""
-        keys = sorted({key for p in self.people for key in blocking_keys(match_record(p))})
+        keys = sorted({key for keys in keys_of for key in keys})
         khmer_ids = sorted({p.khmer_id for p in self.people if p.khmer_id is not None})
         spids_by_key: dict[str, list[str]] = defaultdict(list)
         if keys:
@@ -294,24 +311,40 @@ class _Batch:
             for key, spid in rows:
                 spids_by_key[key].append(spid)
         wanted = sorted({spid for spids in spids_by_key.values() for spid in spids})
-        rows_by_spid: dict[str, Person] = {}
+        # Plain rows, not ORM objects: a batch at a million people loads thousands.
+        found: dict[str, Any] = {}
         if wanted:
-            for row in await self.session.scalars(
-                select(Person).where(among(self.session, Person.spid, wanted))
+            for row in await self.session.execute(
+                select(*_CANDIDATE_COLUMNS).where(among(self.session, Person.spid, wanted))
             ):
-                rows_by_spid[row.spid] = row
+                found[row.spid] = row
         if khmer_ids:
-            for row in await self.session.scalars(
-                select(Person).where(among(self.session, Person.khmer_id, khmer_ids))
+            for row in await self.session.execute(
+                select(*_CANDIDATE_COLUMNS).where(among(self.session, Person.khmer_id, khmer_ids))
             ):
-                rows_by_spid[row.spid] = row
+                found[row.spid] = row
         survivors = await resolve_spids(
-            self.session,
-            {row.spid: (row.status, row.merged_into) for row in rows_by_spid.values()},
+            self.session, {row.spid: (row.status, row.merged_into) for row in found.values()}
         )
         candidates = {
-            spid: Candidate(spid, survivors[spid], row.khmer_id, match_record(new_person_of(row)))
-            for spid, row in rows_by_spid.items()
+            spid: Candidate(
+                spid,
+                survivors[spid],
+                row.khmer_id,
+                MatchRecord(
+                    family_name=row.family_name,
+                    given_name=row.given_name,
+                    family_name_km=row.family_name_km,
+                    given_name_km=row.given_name_km,
+                    birth_date=row.birth_date,
+                    birth_precision=row.birth_precision,
+                    sex=row.sex,
+                    village_code=row.village_code,
+                    phone=row.phone,
+                    khmer_id=row.khmer_id,
+                ),
+            )
+            for spid, row in found.items()
         }
         by_key = {
             key: [candidates[spid] for spid in spids if spid in candidates]

@@ -22,8 +22,10 @@ from identity_store.names import name_key
 from identity_store.repository import PersonRecord, among, people_by_spids
 
 MAX_RESULTS = 100
-# Without a birth date, a common name can match thousands: rank at most this many.
+# A common name can match thousands; rank at most this many (without a birth date the
+# first ones of the name key in birth-date order: give a birth date to narrow).
 MAX_CANDIDATES = 2000
+MAX_CANDIDATES_WITHOUT_DATE = 500
 BIRTH_YEAR_SLACK = 2
 NAME_SHARE = 0.7  # of the score, when a birth date is given
 
@@ -80,7 +82,8 @@ async def search_people(
             Person.birth_date >= dt.date(birth_date.year - BIRTH_YEAR_SLACK, 1, 1),
             Person.birth_date <= dt.date(birth_date.year + BIRTH_YEAR_SLACK, 12, 31),
         )
-    spids = set(await session.scalars(query.limit(MAX_CANDIDATES)))
+    cap = MAX_CANDIDATES if birth_date is not None else MAX_CANDIDATES_WITHOUT_DATE
+    spids = set(await session.scalars(query.limit(cap)))
     record = MatchRecord(
         family_name=family_name,
         given_name=given_name,
