@@ -166,6 +166,8 @@ def project(value: Any, fields: tuple[ProjectedField, ...]) -> Any:
         return [project(item, fields) for item in value]
     rep: JSON = {}
     for f in fields:
+        if f.only_for is not None and value.get("__typename") not in f.only_for:
+            continue
         if f.response_key not in value:
             return _MISSING
         item = value[f.response_key]

@@ -257,26 +257,38 @@ class _Planning:
 
     # -- type helpers -----------------------------------------------------------------
 
+    @property
+    def types(self) -> GraphQLSchema:
+        """The schema whose types planning sees.
+
+        A representation may need the fields of a type the API schema hides (an
+        @inaccessible member of an interface): while fields for a representation are
+        planned, the full supergraph schema is used.
+        """
+        return self.sg.schema if self.planning_for else self.schema
+
     def is_abstract(self, type_name: str) -> bool:
-        return isinstance(self.schema.get_type(type_name), GraphQLInterfaceType | GraphQLUnionType)
+        return isinstance(self.types.get_type(type_name), GraphQLInterfaceType | GraphQLUnionType)
 
     def applies(self, condition: str | None, runtime: str) -> bool:
         if condition is None or condition == runtime:
             return True
-        cond_type = self.schema.get_type(condition)
-        runtime_type = self.schema.get_type(runtime)
+        schema = self.types
+        cond_type = schema.get_type(condition)
+        runtime_type = schema.get_type(runtime)
         if isinstance(cond_type, GraphQLInterfaceType | GraphQLUnionType) and isinstance(
             runtime_type, GraphQLObjectType
         ):
-            return self.schema.is_sub_type(cond_type, runtime_type)
+            return schema.is_sub_type(cond_type, runtime_type)
         return False
 
     def possible_in_graph(self, abstract: str, graph: str) -> list[str]:
-        abstract_type = self.schema.get_type(abstract)
+        schema = self.types
+        abstract_type = schema.get_type(abstract)
         assert isinstance(abstract_type, GraphQLInterfaceType | GraphQLUnionType)
         abstract_info = self.sg.types.get(abstract)
         found = []
-        for runtime in self.schema.get_possible_types(abstract_type):
+        for runtime in schema.get_possible_types(abstract_type):
             info = self.sg.types.get(runtime.name)
             if info is None or graph not in info.graphs:
                 continue
@@ -994,7 +1006,7 @@ class _Planning:
         touched.discard(dependent.id)
         touched.discard(ctx.group.id)
         dependent.deps |= touched
-        return self._projection(selections)
+        return self._projection(selections, type_name)
 
     def _internal(
         self, selections: tuple[Selection, ...], client_keys: dict[str, tuple[str, str]]
@@ -1020,16 +1032,56 @@ class _Planning:
             out.append(sel)
         return tuple(out)
 
-    def _projection(self, selections: tuple[Selection, ...]) -> list[ProjectedField]:
+    def _runtime_types(self, type_name: str) -> frozenset[str]:
+        type_ = self.sg.schema.get_type(type_name)
+        if isinstance(type_, GraphQLInterfaceType | GraphQLUnionType):
+            return frozenset(t.name for t in self.sg.schema.get_possible_types(type_))
+        return frozenset((type_name,))
+
+    def _projection(
+        self,
+        selections: tuple[Selection, ...],
+        type_name: str,
+        condition: str | None = None,
+        only_for: frozenset[str] | None = None,
+        enclosing: frozenset[str] | None = None,
+    ) -> list[ProjectedField]:
+        """What to copy into a representation, type conditions resolved to runtime types.
+
+        ``type_name`` is where field definitions are looked up (the innermost type
+        condition); ``enclosing`` the runtime types the object may have. A condition
+        that holds for all of them is dropped, so ``__typename`` is only read where it
+        is fetched: below abstract types.
+        """
+        if enclosing is None:
+            enclosing = self._runtime_types(type_name)
         fields: list[ProjectedField] = []
         for sel in selections:
             if isinstance(sel, FragmentSelection):
-                fields.extend(self._projection(sel.selections))
+                inner_type = sel.type_condition or type_name
+                narrowed = self._runtime_types(inner_type)
+                if only_for is not None:
+                    narrowed &= only_for
+                if narrowed >= enclosing:
+                    inner_condition, inner_only = condition, only_for
+                else:
+                    inner_condition, inner_only = inner_type, narrowed
+                fields.extend(
+                    self._projection(
+                        sel.selections, inner_type, inner_condition, inner_only, enclosing
+                    )
+                )
                 continue
-            children = (
-                tuple(self._projection(sel.selections)) if sel.selections is not None else None
-            )
-            fields.append(ProjectedField(sel.response_key, sel.name, children))
+            children: tuple[ProjectedField, ...] | None = None
+            if sel.selections is not None:
+                named = get_named_type(self._field_def(type_name, sel.name).type).name
+                inner = self._projection(sel.selections, named)
+                if any(c.only_for is not None for c in inner) and not any(
+                    c.response_key == "__typename" for c in inner
+                ):
+                    inner.insert(0, ProjectedField("__typename", "__typename"))
+                children = tuple(inner)
+            fields.append(ProjectedField(sel.response_key, sel.name, children, condition, only_for))
         return fields
 
     # -- from groups to a plan tree ---------------------------------------------------
@@ -1202,13 +1254,25 @@ def _renames(out: OutSelection, path: ResponsePath) -> list[KeyRename]:
 
 def _merge_projection(into: dict[str, ProjectedField], f: ProjectedField) -> None:
     existing = into.get(f.response_key)
-    if existing is None or existing.children is None or f.children is None:
-        into.setdefault(f.response_key, f)
+    if existing is None:
+        into[f.response_key] = f
         return
-    merged = {c.response_key: c for c in existing.children}
-    for c in f.children:
-        _merge_projection(merged, c)
-    into[f.response_key] = ProjectedField(f.response_key, f.name, tuple(merged.values()))
+    condition, only_for = existing.condition, existing.only_for
+    if only_for is not None and f.only_for != only_for:
+        # wanted under two conditions: copied wherever either holds
+        if f.only_for is None:
+            condition, only_for = None, None
+        else:
+            condition, only_for = f"{condition} | {f.condition}", only_for | f.only_for
+    children = existing.children
+    if children is not None and f.children is not None:
+        merged = {c.response_key: c for c in children}
+        for c in f.children:
+            _merge_projection(merged, c)
+        children = tuple(merged.values())
+    into[f.response_key] = ProjectedField(
+        f.response_key, existing.name, children, condition, only_for
+    )
 
 
 def _sequence(nodes: list[PlanNode]) -> PlanNode:

@@ -16,6 +16,11 @@ class ProjectedField:
     response_key: str
     name: str
     children: tuple[ProjectedField, ...] | None = None
+    # A field under a type condition of the @requires (``... on Qux { qux }``) is copied
+    # only from objects whose ``__typename`` is one of ``only_for``; ``condition`` is the
+    # type condition as written, for printing. Both are resolved when planning.
+    condition: str | None = None
+    only_for: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -141,7 +146,11 @@ def _pretty(operation: str) -> str:
 
 def _print_projection(fields: tuple[ProjectedField, ...], level: int, lines: list[str]) -> None:
     pad = "  " * level
+    conditions: dict[str, list[ProjectedField]] = {}
     for f in fields:
+        if f.condition is not None:
+            conditions.setdefault(f.condition, []).append(f)
+            continue
         name = f.name if f.response_key == f.name else f"{f.response_key}: {f.name}"
         if f.children is None:
             lines.append(f"{pad}{name}")
@@ -149,3 +158,8 @@ def _print_projection(fields: tuple[ProjectedField, ...], level: int, lines: lis
             lines.append(f"{pad}{name} {{")
             _print_projection(f.children, level + 1, lines)
             lines.append(f"{pad}}}")
+    for condition, conditioned in conditions.items():
+        lines.append(f"{pad}... on {condition} {{")
+        plain = tuple(ProjectedField(f.response_key, f.name, f.children) for f in conditioned)
+        _print_projection(plain, level + 1, lines)
+        lines.append(f"{pad}}}")
