@@ -211,11 +211,8 @@ class Shaper:
         if not isinstance(candidate, GraphQLObjectType) or not self.schema.is_sub_type(
             type_, candidate
         ):
-            self._error(
-                path,
-                f"Abstract type {type_.name} resolved to an unknown type {runtime_name!r} "
-                "at this path.",
-            )
+            # The name is left out: it may be a type the API schema hides (@inaccessible).
+            self._error(path, f"Invalid __typename for an object of abstract type {type_.name}.")
             return None
         return self._fields(value, candidate, selections, path)
 

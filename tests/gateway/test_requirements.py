@@ -103,3 +103,25 @@ async def test_each_kind_of_dwelling_sends_its_own_fields(stack: Stack) -> None:
         }
     }
     assert stack.requests == {"survey": 1, "benefits": 1}
+
+
+async def test_a_hidden_member_type_is_null_for_the_client_but_serves_a_requires(
+    stack: Stack,
+) -> None:
+    body = await stack.query("{ households { id dwelling { material } repairGrant } }")
+    assert body == {
+        "data": {
+            "households": [
+                {"id": "h1", "dwelling": {"material": "brick"}, "repairGrant": "brick, 3 rooms"},
+                {"id": "h2", "dwelling": None, "repairGrant": "bamboo, 2 moorings"},
+            ]
+        },
+        # as Apollo's gateway does, without naming the type the API schema hides
+        "errors": [
+            {
+                "message": "Invalid __typename for an object of abstract type Dwelling.",
+                "path": ["households", 1, "dwelling"],
+            }
+        ],
+    }
+    assert stack.requests == {"survey": 1, "benefits": 1}
