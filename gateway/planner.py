@@ -130,6 +130,8 @@ class FetchGroup:
     requires: dict[str, dict[str, ProjectedField]] = field(default_factory=dict)
     sent_typenames: dict[str, str] = field(default_factory=dict)
     parent_ctx: dict[str, Ctx] = field(default_factory=dict)
+    # the @requires field sets planned into the representations, by type
+    required: dict[str, list[tuple[Selection, ...]]] = field(default_factory=dict)
 
     @property
     def is_entity(self) -> bool:
@@ -214,6 +216,8 @@ class _Planning:
         self.touched: list[set[int]] = []
         self.planning_for: list[int] = []
         self.jumping: set[tuple[int, str, str, ResponsePath]] = set()
+        # (response path, field name) -> arguments -> the response key fetched under
+        self.representation_keys: dict[tuple[ResponsePath, str], dict[str, str]] = {}
 
     # -- groups ----------------------------------------------------------------------
 
@@ -226,10 +230,32 @@ class _Planning:
         self.groups.append(group)
         return group
 
-    def child_group(self, ctx: Ctx, graph: str, type_name: str) -> FetchGroup:
+    def child_group(
+        self,
+        ctx: Ctx,
+        graph: str,
+        type_name: str,
+        requires: tuple[str, tuple[Selection, ...]] | None = None,
+    ) -> FetchGroup:
         key = (ctx.group.id, graph, ctx.path)
         group = self.child_index.get(key)
-        if group is None or group.id in self.planning_for or self._depends_on_any(group):
+        if group is not None and requires is not None and self._requires_conflict(group, *requires):
+            # A representation holds one value per field: a @requires of a field with
+            # other arguments than one already in the group's needs a fetch of its own.
+            group = next(
+                (
+                    g
+                    for g in self.groups
+                    if g.parent is ctx.group
+                    and g.graph == graph
+                    and g.merge_path == ctx.path
+                    and not self._requires_conflict(g, *requires)
+                ),
+                None,
+            )
+            if group is None or group.id in self.planning_for or self._depends_on_any(group):
+                group = self.new_group(graph, ctx.group, ctx.path, None)
+        elif group is None or group.id in self.planning_for or self._depends_on_any(group):
             group = self.new_group(graph, ctx.group, ctx.path, None)
             if key not in self.child_index:
                 self.child_index[key] = group
@@ -237,6 +263,12 @@ class _Planning:
         for touched in self.touched:
             touched.add(group.id)
         return group
+
+    @staticmethod
+    def _requires_conflict(
+        group: FetchGroup, type_name: str, selections: tuple[Selection, ...]
+    ) -> bool:
+        return any(_arguments_differ(selections, r) for r in group.required.get(type_name, ()))
 
     def _depends_on_any(self, group: FetchGroup) -> bool:
         """Whether ``group`` depends on a group whose requirements are being planned."""
@@ -830,7 +862,13 @@ class _Planning:
 
         graph, keys, entity_type = max(targets, key=preference)
         key = next((k for k in keys if self._key_local(origin, type_name, k)), keys[0])
-        child = self.child_group(origin, graph, type_name)
+        target = self.field_in_graph(entity_type, sel.name, graph)
+        requires = (
+            (entity_type, convert_selection_set(target.requires, {}))
+            if target is not None and target.requires is not None
+            else None
+        )
+        child = self.child_group(origin, graph, type_name, requires)
         self.ensure_representation(child, origin, type_name, key.selection)
         if entity_type != type_name:
             child.sent_typenames[type_name] = entity_type
@@ -967,6 +1005,7 @@ class _Planning:
     def ensure_requires(
         self, group: FetchGroup, type_name: str, requires: SelectionSetNode
     ) -> None:
+        group.required.setdefault(type_name, []).append(convert_selection_set(requires, {}))
         # An @interfaceObject field is asked of the interface, but representations are
         # built per runtime type: the required fields go with each type sent as it.
         runtimes = [r for r, sent in group.sent_typenames.items() if sent == type_name]
@@ -983,7 +1022,7 @@ class _Planning:
         self, ctx: Ctx, type_name: str, fields: SelectionSetNode, dependent: FetchGroup
     ) -> list[ProjectedField]:
         """Plan the fields a representation needs at ``ctx``; ``dependent`` waits for them."""
-        selections = self._internal(convert_selection_set(fields, {}), ctx.client_keys)
+        selections = self._internal(convert_selection_set(fields, {}), ctx)
         self.touched.append(set())
         self.planning_for.append(dependent.id)
         try:
@@ -1008,18 +1047,20 @@ class _Planning:
         dependent.deps |= touched
         return self._projection(selections, type_name)
 
-    def _internal(
-        self, selections: tuple[Selection, ...], client_keys: dict[str, tuple[str, str]]
-    ) -> tuple[Selection, ...]:
-        """Alias representation fields whose names the client uses for something else."""
+    def _internal(self, selections: tuple[Selection, ...], ctx: Ctx) -> tuple[Selection, ...]:
+        """Alias representation fields whose response key holds something else.
+
+        The client may use the name for another field, or another @requires may need
+        the same field with other arguments (``price(currency: "USD")`` beside
+        ``price(currency: "EUR")``); each value is fetched under its own key.
+        """
         out: list[Selection] = []
         for sel in selections:
             if isinstance(sel, FragmentSelection):
                 out.append(sel)
                 continue
-            used = client_keys.get(sel.name)
-            if used is not None and used != (sel.name, sel.args_text):
-                alias = INTERNAL_ALIAS_PREFIX + sel.name
+            alias = self._representation_key(ctx, sel)
+            if alias != sel.response_key:
                 sel = FieldSelection(
                     response_key=alias,
                     name=sel.name,
@@ -1031,6 +1072,28 @@ class _Planning:
                 )
             out.append(sel)
         return tuple(out)
+
+    def _representation_key(self, ctx: Ctx, sel: FieldSelection) -> str:
+        slot = self.representation_keys.setdefault((ctx.path, sel.name), {})
+        key = slot.get(sel.args_text)
+        if key is not None:
+            return key
+        wanted = (sel.name, sel.args_text)
+        used = ctx.client_keys.get(sel.name)
+        free = all(
+            (f.name, f.args_text) == wanted
+            for _, f in _level_fields(ctx.out)
+            if f.response_key == sel.name
+        )
+        taken = set(slot.values())
+        if used in (None, wanted) and free and sel.name not in taken:
+            key = sel.name
+        elif INTERNAL_ALIAS_PREFIX + sel.name not in taken:
+            key = INTERNAL_ALIAS_PREFIX + sel.name
+        else:
+            key = f"{INTERNAL_ALIAS_PREFIX}{sel.name}_{len(slot)}"
+        slot[sel.args_text] = key
+        return key
 
     def _runtime_types(self, type_name: str) -> frozenset[str]:
         type_ = self.sg.schema.get_type(type_name)
@@ -1273,6 +1336,34 @@ def _merge_projection(into: dict[str, ProjectedField], f: ProjectedField) -> Non
     into[f.response_key] = ProjectedField(
         f.response_key, existing.name, children, condition, only_for
     )
+
+
+def _fields_of(selections: tuple[Selection, ...]) -> list[FieldSelection]:
+    found: list[FieldSelection] = []
+    for sel in selections:
+        if isinstance(sel, FragmentSelection):
+            found.extend(_fields_of(sel.selections))
+        else:
+            found.append(sel)
+    return found
+
+
+def _arguments_differ(a: tuple[Selection, ...], b: tuple[Selection, ...]) -> bool:
+    """Whether two field sets ask one field with different arguments, at any depth."""
+    theirs = _fields_of(b)
+    for mine in _fields_of(a):
+        for other in theirs:
+            if mine.name != other.name:
+                continue
+            if mine.args_text != other.args_text:
+                return True
+            if (
+                mine.selections is not None
+                and other.selections is not None
+                and _arguments_differ(mine.selections, other.selections)
+            ):
+                return True
+    return False
 
 
 def _sequence(nodes: list[PlanNode]) -> PlanNode:

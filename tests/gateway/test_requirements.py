@@ -125,3 +125,80 @@ async def test_a_hidden_member_type_is_null_for_the_client_but_serves_a_requires
         ],
     }
     assert stack.requests == {"survey": 1, "benefits": 1}
+
+
+def test_a_field_required_with_two_arguments_is_fetched_under_two_keys_and_sent_apart() -> None:
+    # One representation holds one `income`: the dollar figure is fetched under an
+    # internal key and sent, as `income`, in a fetch of its own.
+    assert plan_of("{ households { id cashTransferKhr cashTransferUsd } }") == expect(
+        """
+        QueryPlan {
+          Sequence {
+            Fetch(service: "survey") {
+              query Operation__survey__0 {
+                households {
+                  id
+                  __typename
+                  income(currency: "KHR")
+                  size
+                  __tonle_income: income(currency: "USD")
+                }
+              }
+            },
+            Parallel {
+              Flatten(path: "households.@") {
+                Fetch(service: "benefits") {
+                  {
+                    ... on Household {
+                      __typename
+                      id
+                      income
+                      size
+                    }
+                  } =>
+                  query Operation__benefits__1($representations: [_Any!]!) {
+                    _entities(representations: $representations) {
+                      ... on Household {
+                        cashTransferKhr
+                      }
+                    }
+                  }
+                }
+              },
+              Flatten(path: "households.@") {
+                Fetch(service: "benefits") {
+                  {
+                    ... on Household {
+                      __typename
+                      id
+                      __tonle_income: income
+                      size
+                    }
+                  } =>
+                  query Operation__benefits__2($representations: [_Any!]!) {
+                    _entities(representations: $representations) {
+                      ... on Household {
+                        cashTransferUsd
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+        """
+    )
+
+
+async def test_each_requires_gets_the_field_with_its_own_arguments(stack: Stack) -> None:
+    body = await stack.query("{ households { id cashTransferKhr cashTransferUsd } }")
+    assert body == {
+        "data": {
+            "households": [
+                {"id": "h1", "cashTransferKhr": 200_000, "cashTransferUsd": 50},
+                {"id": "h2", "cashTransferKhr": 180_000, "cashTransferUsd": 45},
+            ]
+        }
+    }
+    assert stack.requests == {"survey": 1, "benefits": 2}
