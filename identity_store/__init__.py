@@ -14,7 +14,13 @@ from identity_store.errors import (
     UnknownPerson,
     UnsupportedDatabase,
 )
-from identity_store.gazetteer import Address, Place, address_of, check_village_code
+from identity_store.gazetteer import (
+    Address,
+    Place,
+    address_of,
+    check_village_code,
+    load_gazetteer,
+)
 from identity_store.households import (
     HouseholdRecord,
     NewHousehold,
@@ -119,6 +125,7 @@ __all__ = [
     "households_by_ids",
     "is_valid_spid",
     "links_by_spids",
+    "load_gazetteer",
     "match_record",
     "members_of",
     "merge_people",

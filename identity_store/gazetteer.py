@@ -89,6 +89,11 @@ def _areas() -> dict[str, dict[str, Place]]:
     return areas
 
 
+def load_gazetteer() -> None:
+    """Build the gazetteer's indexes now (about 160,000 objects) rather than on first use."""
+    _areas()
+
+
 def area_names(level: str) -> dict[str, Place]:
     """Every province, district, commune or village of the gazetteer by code."""
     return _areas()[level]
