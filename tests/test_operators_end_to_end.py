@@ -20,7 +20,6 @@ import aiohttp
 import pytest
 from sqlalchemy import MetaData
 
-import identity_store.repository
 from gateway import Gateway, create_app
 from identity_store import (
     create_engine,
@@ -179,10 +178,7 @@ async def running_stack(
 
 
 @pytest.fixture
-async def thousand(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Stack]:
-    # The registry pages at 500 people; the consolidated view of 1,000 people in one
-    # query (the design's scale) needs a larger page.
-    monkeypatch.setattr(identity_store.repository, "MAX_PAGE_SIZE", 1000)
+async def thousand(tmp_path: Path) -> AsyncIterator[Stack]:
     registry = f"sqlite+aiosqlite:///{tmp_path / 'registry.db'}"
     # The operator subgraphs run in processes of their own, as in production, so that
     # one operator's time budget does not wait on the others' work in this process.

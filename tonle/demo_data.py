@@ -63,6 +63,8 @@ async def prepare_data(
                         khmer_id=p.khmer_id,
                         family_name=p.family_name,
                         given_name=p.given_name,
+                        family_name_km=p.family_name_km,
+                        given_name_km=p.given_name_km,
                         birth_date=p.birth_date,
                         sex=p.sex,
                         village_code=p.village_code,

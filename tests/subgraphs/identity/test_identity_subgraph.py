@@ -115,9 +115,9 @@ async def test_people_of_a_village_page_by_cursor(subgraph: Subgraph) -> None:
 
 
 async def test_page_size_and_village_code_are_checked(subgraph: Subgraph) -> None:
-    body = await subgraph.query('{ people(villageCode: "01020101", first: 501) { totalCount } }')
+    body = await subgraph.query('{ people(villageCode: "01020101", first: 10001) { totalCount } }')
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
-    assert "between 1 and 500" in body["errors"][0]["message"]
+    assert "between 1 and 10000" in body["errors"][0]["message"]
     body = await subgraph.query('{ people(villageCode: "99999999") { totalCount } }')
     assert "gazetteer" in body["errors"][0]["message"]
 
