@@ -8,15 +8,18 @@ review cases, idempotency records and history.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import json
+import weakref
 from collections import defaultdict
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy import insert, select, text, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -203,9 +206,11 @@ async def register_batch(
         except InvalidInput as error:
             prefix = f"registration {index + 1}: " if len(registrations) > 1 else ""
             raise type(error)(prefix + str(error)) from None
+    names = _lock_names(registrations, people)
     for attempt in range(2):
         try:
-            async with sessions.begin() as session:
+            async with _serialized(sessions), sessions.begin() as session:
+                await _lock(session, names)
                 return await _Batch(session, model, registrations, people).run()
         except IntegrityError:
             # Another process registered one of these at the same moment: the retry
@@ -215,6 +220,56 @@ async def register_batch(
                     "a concurrent registration kept colliding with this batch; send it again."
                 ) from None
     raise AssertionError("unreachable")
+
+
+# SQLite has one writer at a time; registrations through one engine wait their turn here
+# instead of reading candidates side by side and each issuing a SPID for the same person.
+_SQLITE_LOCKS: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _lock_names(registrations: Sequence[Registration], people: Sequence[NewPerson]) -> list[str]:
+    """What two concurrent batches must not decide side by side: shared keys and requests."""
+    names: set[str] = set()
+    for registration, person in zip(registrations, people, strict=True):
+        names |= blocking_keys(match_record(person))
+        if person.khmer_id is not None:
+            names.add(f"khmer_id:{person.khmer_id}")
+        names.add(f"request:{registration.operator}:{registration.local_id}")
+        if registration.idempotency_key:
+            names.add(f"key:{registration.operator}:{registration.idempotency_key}")
+    return sorted(names)
+
+
+@contextlib.asynccontextmanager
+async def _serialized(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[None]:
+    bind = sessions.kw.get("bind")
+    if bind is None or bind.dialect.name != "sqlite":
+        yield
+        return
+    lock = _SQLITE_LOCKS.setdefault(bind.sync_engine, asyncio.Lock())
+    async with lock:
+        yield
+
+
+async def _lock(session: AsyncSession, names: list[str]) -> None:
+    """On PostgreSQL, lock ``names`` until the transaction ends (in one order: no deadlock).
+
+    Advisory locks on the blocking keys make a registration wait for any other that may
+    be the same person, across processes; unrelated registrations do not wait at all.
+    """
+    if session.get_bind().dialect.name != "postgresql" or not names:
+        return
+    ids = sorted({_lock_id(name) for name in names})
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(id) FROM unnest(CAST(:ids AS bigint[])) AS id"),
+        {"ids": ids},
+    )
+
+
+def _lock_id(name: str) -> int:
+    return int.from_bytes(
+        hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True
+    )
 
 
 @dataclass
