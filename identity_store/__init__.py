@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from identity_store.batch_review import RegistryRecords, open_review_cases, registry_records
 from identity_store.dates import format_birth_date, parse_birth_date
 from identity_store.db import create_engine, session_factory, url_with_schema
 from identity_store.decision import Candidate, RegistrationDecision, decide
@@ -102,6 +103,7 @@ __all__ = [
     "RegistrationDecision",
     "RegistrationResult",
     "RegistryError",
+    "RegistryRecords",
     "ReviewCasePage",
     "ReviewCaseRecord",
     "SearchHit",
@@ -133,6 +135,7 @@ __all__ = [
     "most_populous_village",
     "new_spid",
     "normalize_phone",
+    "open_review_cases",
     "parse_birth_date",
     "people_by_spids",
     "people_in_area",
@@ -142,6 +145,7 @@ __all__ = [
     "register_batch",
     "register_people",
     "register_person",
+    "registry_records",
     "resolve_review_case",
     "review_case",
     "review_cases",

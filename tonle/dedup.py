@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 EXAMPLE = """\
 example:
@@ -18,6 +21,10 @@ fields a --map may name: family_name, given_name, family_name_km, given_name_km,
 birth_date, sex, village_code, phone, khmer_id, address, locality, postcode,
 external_id. Dates: YYYY-MM-DD, YYYYMMDD, DD/MM/YYYY, YYYY-MM or YYYY (the
 precision is kept). Empty cells are missing values.
+
+over the registry (ids are SPIDs; pairs found become review cases on request):
+  tonle dedup --registry postgresql+asyncpg://tonle@db/registry \
+      --pairs pairs.csv --clusters clusters.csv --open-review-cases
 """
 
 
@@ -30,8 +37,21 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         epilog=EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    dedup.add_argument("input", type=Path, metavar="INPUT.csv")
-    dedup.add_argument("--id-column", required=True, help="the column that names each record")
+    dedup.add_argument("input", type=Path, metavar="INPUT.csv", nargs="?")
+    dedup.add_argument("--id-column", help="the column that names each record (CSV input)")
+    dedup.add_argument(
+        "--registry",
+        nargs="?",
+        const="",
+        metavar="DATABASE_URL",
+        help="de-duplicate the registry's people instead of a CSV "
+        "(default URL: TONLE_DATABASE_URL)",
+    )
+    dedup.add_argument(
+        "--open-review-cases",
+        action="store_true",
+        help="with --registry: open a review case for every pair found (never merges)",
+    )
     dedup.add_argument(
         "--map",
         action="append",
@@ -78,14 +98,28 @@ def dedup_command(args: argparse.Namespace) -> int:
             print(f"[{time.perf_counter() - started:7.1f} s] {message}", file=sys.stderr)
 
     try:
-        mapping = parse_mapping(args.map)
         model = None
         if args.model is not None:
             try:
                 model = MatchModel.load(args.model)
             except (OSError, ValueError, KeyError) as error:
                 raise InputError(f"--model {args.model}: {error}") from None
-        batch = read_csv(args.input, args.id_column, mapping, progress)
+        if args.registry is not None:
+            if args.input is not None or args.id_column or args.map:
+                raise InputError(
+                    "give either INPUT.csv (with --id-column and --map) or --registry, not both"
+                )
+            people, batch = asyncio.run(_registry_input(args.registry, progress))
+        else:
+            if args.input is None or not args.id_column:
+                raise InputError(
+                    "give INPUT.csv with --id-column (and --map FIELD=COLUMN for each field), "
+                    "or --registry to de-duplicate the registry"
+                )
+            if args.open_review_cases:
+                raise InputError("--open-review-cases works with --registry only")
+            mapping = parse_mapping(args.map)
+            batch = read_csv(args.input, args.id_column, mapping, progress)
         result = deduplicate(batch, threshold=args.threshold, model=model, seed=args.seed,
                              progress=progress)  # fmt: skip
     except InputError as error:
@@ -97,4 +131,32 @@ def dedup_command(args: argparse.Namespace) -> int:
     if args.model_out is not None:
         result.model.save(args.model_out)
         progress(f"saved the model to {args.model_out}")
+    if args.registry is not None and args.open_review_cases:
+        pairs = [(pair.id_l, pair.id_r) for pair in result.pairs]
+        opened = asyncio.run(_open_cases(args.registry, pairs, people, result.model))
+        progress(f"opened {opened} review cases ({len(pairs) - opened} pairs already had one)")
     return 0
+
+
+async def _registry_input(url: str, progress: Callable[[str], None]) -> tuple[Any, Any]:
+    from identity_store import create_engine, database_url, registry_records, session_factory
+    from identity_store.matching.batch import BatchInput
+
+    engine = create_engine(url or database_url())
+    try:
+        progress("reading the registry")
+        people = await registry_records(session_factory(engine))
+    finally:
+        await engine.dispose()
+    progress(f"read {len(people.spids)} people")
+    return people, BatchInput(people.spids, people.records)
+
+
+async def _open_cases(url: str, pairs: list[tuple[str, str]], people: Any, model: Any) -> int:
+    from identity_store import create_engine, database_url, open_review_cases, session_factory
+
+    engine = create_engine(url or database_url())
+    try:
+        return await open_review_cases(session_factory(engine), pairs, people, model)
+    finally:
+        await engine.dispose()
