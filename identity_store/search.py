@@ -4,6 +4,10 @@ Candidates come from two indexes: the romanization-tolerant name key (both names
 consonant skeletons, in either order, so Sokh Dara finds Dara Sok), narrowed to nearby
 birth years when a birth date is given, and the matcher's blocking keys. rapidfuzz then
 ranks them on the names as written, and the birth date adds to the score.
+
+Names written in Khmer script are looked up by the matcher's Khmer-name blocking key
+(both names in canonical Khmer form, either order, with the birth year), so a Khmer-script
+search needs at least a birth year; they are ranked on the Khmer names.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity_store.errors import InvalidInput
-from identity_store.matching import MatchRecord, blocking_keys
+from identity_store.matching import MatchRecord, blocking_key_values, blocking_keys
+from identity_store.matching.normalize import khmer_name
 from identity_store.models import BlockingKey, Person
 from identity_store.names import name_key
 from identity_store.repository import PersonRecord, among, people_by_spids
@@ -52,7 +57,18 @@ def _date_score(wanted: dt.date, precision: str, found: PersonRecord) -> float:
     return 0.7
 
 
+def is_khmer_script(text: str) -> bool:
+    """Whether ``text`` is written in Khmer script (any character of the Khmer block)."""
+    return any("\u1780" <= char <= "\u17ff" for char in text)
+
+
 def _name_score(family_name: str, given_name: str, found: PersonRecord) -> float:
+    if is_khmer_script(family_name + given_name):
+        written = f"{khmer_name(family_name) or ''} {khmer_name(given_name) or ''}"
+        registered = (
+            f"{khmer_name(found.family_name_km) or ''} {khmer_name(found.given_name_km) or ''}"
+        )
+        return fuzz.token_sort_ratio(written, registered) / 100
     written = f"{family_name} {given_name}".upper()
     registered = f"{found.family_name} {found.given_name}".upper()
     # token_sort_ratio ignores the order, so swapped family and given names still score.
@@ -75,6 +91,36 @@ async def search_people(
         raise InvalidInput("give both a family name and a given name to search by name.")
     if not 1 <= limit <= MAX_RESULTS:
         raise InvalidInput(f"first must be between 1 and {MAX_RESULTS}; got {limit}.")
+    if is_khmer_script(family_name + given_name):
+        spids = await _khmer_candidates(session, family_name, given_name, birth_date)
+    else:
+        spids = await _latin_candidates(
+            session, family_name, given_name, birth_date, birth_precision
+        )
+    found = await people_by_spids(session, spids)
+    best: dict[str, SearchHit] = {}
+    for person in found.values():
+        name_score = _name_score(family_name, given_name, person)
+        if birth_date is None:
+            hit = SearchHit(person, round(name_score, 3), round(name_score, 3), None)
+        else:
+            date_score = _date_score(birth_date, birth_precision, person)
+            score = NAME_SHARE * name_score + (1 - NAME_SHARE) * date_score
+            hit = SearchHit(person, round(score, 3), round(name_score, 3), round(date_score, 3))
+        held = best.get(person.spid)
+        if held is None or hit.score > held.score:
+            best[person.spid] = hit
+    ranked = sorted(best.values(), key=lambda hit: (-hit.score, hit.person.spid))
+    return ranked[:limit]
+
+
+async def _latin_candidates(
+    session: AsyncSession,
+    family_name: str,
+    given_name: str,
+    birth_date: dt.date | None,
+    birth_precision: str,
+) -> set[str]:
     key = name_key(family_name, given_name)
     query = select(Person.spid).where(Person.name_key == key)
     if birth_date is not None:
@@ -99,18 +145,31 @@ async def search_people(
                 .limit(MAX_CANDIDATES)
             )
         )
-    found = await people_by_spids(session, spids)
-    best: dict[str, SearchHit] = {}
-    for person in found.values():
-        name_score = _name_score(family_name, given_name, person)
-        if birth_date is None:
-            hit = SearchHit(person, round(name_score, 3), round(name_score, 3), None)
-        else:
-            date_score = _date_score(birth_date, birth_precision, person)
-            score = NAME_SHARE * name_score + (1 - NAME_SHARE) * date_score
-            hit = SearchHit(person, round(score, 3), round(name_score, 3), round(date_score, 3))
-        held = best.get(person.spid)
-        if held is None or hit.score > held.score:
-            best[person.spid] = hit
-    ranked = sorted(best.values(), key=lambda hit: (-hit.score, hit.person.spid))
-    return ranked[:limit]
+    return spids
+
+
+async def _khmer_candidates(
+    session: AsyncSession, family_name: str, given_name: str, birth_date: dt.date | None
+) -> set[str]:
+    if birth_date is None:
+        raise InvalidInput(
+            "searching by names in Khmer script needs a birth date, at least the year "
+            '(birthDate: "1985"); or search by the names in Latin script.'
+        )
+    keys = set()
+    for year in range(birth_date.year - BIRTH_YEAR_SLACK, birth_date.year + BIRTH_YEAR_SLACK + 1):
+        record = MatchRecord(
+            family_name_km=family_name, given_name_km=given_name, birth_date=dt.date(year, 1, 1)
+        )
+        value = blocking_key_values(record)["kb"]
+        if value:
+            keys.add(f"kb:{value}")
+    if not keys:
+        return set()
+    return set(
+        await session.scalars(
+            select(BlockingKey.spid)
+            .where(among(session, BlockingKey.key, sorted(keys)))
+            .limit(MAX_CANDIDATES)
+        )
+    )

@@ -564,8 +564,9 @@ class Query:
 
     @strawberry.field(
         description=(
-            "People by name (either order, romanization-tolerant) and optionally birth date "
-            f"(YYYY-MM-DD, YYYY-MM or YYYY), best first; first is 1 to {MAX_RESULTS}."
+            "People by name (either order, romanization-tolerant; in Latin or Khmer script, "
+            "Khmer needing at least a birth year) and optionally birth date (YYYY-MM-DD, "
+            f"YYYY-MM or YYYY), best first; first is 1 to {MAX_RESULTS}."
         )
     )
     async def search_people(
