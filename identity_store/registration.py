@@ -252,14 +252,25 @@ async def _serialized(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterat
 
 
 async def _lock(session: AsyncSession, names: list[str]) -> None:
-    """On PostgreSQL, lock ``names`` until the transaction ends (in one order: no deadlock).
+    """On PostgreSQL, lock what this batch decides on until its transaction ends.
 
-    Advisory locks on the blocking keys make a registration wait for any other that may
-    be the same person, across processes; unrelated registrations do not wait at all.
+    A small batch (a single registration, most often) takes a shared lock on the
+    registry-wide registration lock, then an advisory lock on each of its blocking keys,
+    Khmer IDs and requests, in one sorted order (no deadlock): it waits only for another
+    registration in flight that may be the same person. A large batch (a backlog) takes the
+    registration lock exclusively instead, one lock rather than thousands — PostgreSQL's
+    lock table is small (max_locks_per_transaction times max_connections) and concurrent
+    backlogs locking every key ran out of it.
     """
     if session.get_bind().dialect.name != "postgresql" or not names:
         return
     ids = sorted({_lock_id(name) for name in names})
+    if len(ids) > MAX_KEY_LOCKS:
+        await session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _REGISTRATION_LOCK})
+        return
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock_shared(:id)"), {"id": _REGISTRATION_LOCK}
+    )
     await session.execute(
         text("SELECT pg_advisory_xact_lock(id) FROM unnest(CAST(:ids AS bigint[])) AS id"),
         {"ids": ids},
@@ -270,6 +281,11 @@ def _lock_id(name: str) -> int:
     return int.from_bytes(
         hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True
     )
+
+
+# Past this many key locks a batch locks registration as a whole (see _lock).
+MAX_KEY_LOCKS = 64
+_REGISTRATION_LOCK = _lock_id("tonle:registration")
 
 
 @dataclass
