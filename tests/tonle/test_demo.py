@@ -2,17 +2,48 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import random
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
-from tests.servers import free_port
+from tonle.demo import DemoPorts
+
+
+def _free_demo_ports() -> int:
+    """A gateway port whose whole demo block (subgraphs, sandboxes) is free right now.
+
+    Chosen below the kernel's ephemeral range (32768 and up), so that the many client
+    connections a busy machine holds cannot take one of the block's ports meanwhile.
+    """
+    rng = random.Random()
+    for _ in range(200):
+        base = rng.randrange(20_000, 30_000)
+        ports = DemoPorts.from_gateway(base)
+        wanted = [
+            ports.gateway,
+            ports.identity,
+            *ports.subgraphs.values(),
+            *ports.sandboxes.values(),
+        ]
+        try:
+            with contextlib.ExitStack() as held:
+                for port in wanted:
+                    sock = held.enter_context(socket.socket())
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                    sock.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return base
+    raise AssertionError("no free block of demo ports below 30000")
 
 
 def _start(data_dir: Path, port: int) -> subprocess.Popen[str]:
@@ -70,7 +101,7 @@ def _stop(process: subprocess.Popen[str]) -> str:
 def test_the_demo_answers_the_first_query_then_stops_and_restarts_on_its_data(
     tmp_path: Path,
 ) -> None:
-    port = free_port()
+    port = _free_demo_ports()
     demo = _start(tmp_path, port)
     started = time.monotonic()
     try:
