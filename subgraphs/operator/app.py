@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from graphql import GraphQLError
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.types import ASGIApp
@@ -17,6 +17,7 @@ from strawberry.federation import Schema
 
 from subgraphs.operator.client import OperatorClient
 from subgraphs.operator.errors import OperatorError
+from subgraphs.operator.metrics import OperatorStateCollector
 from subgraphs.operator.settings import OperatorSettings
 from subgraphs.server import build_subgraph_app
 
@@ -113,7 +114,9 @@ def create_operator_app(
 ) -> ASGIApp:
     """A subgraph serving ``schema``, whose resolvers call the operator of ``settings``.
 
-    Each outgoing HTTP call counts in ``tonle_operator_requests_total{operator}``.
+    Each outgoing HTTP call counts in ``tonle_operator_requests_total{operator}`` and is
+    timed in ``tonle_operator_request_seconds{operator,outcome}``; the circuit breaker's
+    state and the opt-in cache's hits and misses are read at each scrape.
     """
     # A registry per app, so that several apps in one process (tests, the demo) each
     # count their own calls.
@@ -124,7 +127,23 @@ def create_operator_app(
         ["operator"],
         registry=registry,
     )
-    client = OperatorClient(settings, on_request=calls.labels(operator=settings.operator).inc)
+    seconds = Histogram(
+        "tonle_operator_request_seconds",
+        "How long each call to an operator's system took, by outcome (ok, error, timeout).",
+        ["operator", "outcome"],
+        registry=registry,
+        buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+    )
+
+    def answered(outcome: str, elapsed: float) -> None:
+        seconds.labels(operator=settings.operator, outcome=outcome).observe(elapsed)
+
+    client = OperatorClient(
+        settings,
+        on_request=calls.labels(operator=settings.operator).inc,
+        on_answer=answered,
+    )
+    registry.register(OperatorStateCollector(client))
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

@@ -27,6 +27,8 @@ class TtlCache:
         self.max_entries = max_entries
         self.clock = clock
         self._entries: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -35,11 +37,14 @@ class TtlCache:
         """(True, answer) when a fresh answer is held, else (False, None)."""
         entry = self._entries.get(key)
         if entry is None:
+            self.misses += 1
             return False, None
         expires, value = entry
         if self.clock() >= expires:
             del self._entries[key]
+            self.misses += 1
             return False, None
+        self.hits += 1
         return True, value
 
     def put(self, key: Hashable, value: Any) -> None:

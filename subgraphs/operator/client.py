@@ -50,10 +50,13 @@ class OperatorClient:
         settings: OperatorSettings,
         *,
         on_request: Callable[[], None] | None = None,
+        on_answer: Callable[[str, float], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
         self.on_request = on_request
+        # (outcome, seconds) after every HTTP attempt: "ok", "error" or "timeout"
+        self.on_answer = on_answer
         self.clock = clock
         self.breaker = CircuitBreaker(
             settings.breaker_failures, settings.breaker_reset_s, clock=clock
@@ -131,6 +134,10 @@ class OperatorClient:
                     self.cache.put((path, cache_key(items[i])), result)
         return results
 
+    def _answered(self, outcome: str, started: float) -> None:
+        if self.on_answer is not None:
+            self.on_answer(outcome, time.perf_counter() - started)
+
     def _cached(self, path: str, key: Hashable) -> tuple[bool, Any]:
         if self.settings.cache_ttl_s <= 0:
             return False, None
@@ -192,6 +199,7 @@ class OperatorClient:
             headers.update(settings.xroad.headers(end_user))
         if self.on_request is not None:
             self.on_request()
+        started = time.perf_counter()
         try:
             async with self.session().request(
                 method,
@@ -203,14 +211,17 @@ class OperatorClient:
                 payload = await response.read()
                 status = response.status
         except TimeoutError:
+            self._answered("timeout", started)
             raise OperatorError(
                 f"{settings.title} did not answer within {settings.timeout_s:g} s",
                 OPERATOR_TIMEOUT,
             ) from None
         except aiohttp.ClientError as error:
+            self._answered("error", started)
             raise _Transient(
                 f"{settings.title} cannot be reached ({error.__class__.__name__})"
             ) from None
+        self._answered("ok" if status == 200 else "error", started)
         if status in TRANSIENT_STATUSES:
             raise _Transient(f"{settings.title} answered HTTP {status}")
         if status != 200:

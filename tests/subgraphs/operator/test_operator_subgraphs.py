@@ -286,3 +286,39 @@ async def test_an_x_road_refusal_is_operator_unavailable(
     assert body["errors"][0]["extensions"]["code"] == "OPERATOR_UNAVAILABLE"
     assert "HTTP 403" in body["errors"][0]["message"]
     assert sandbox_app.stats.requests == 0
+
+
+async def _metrics(session: aiohttp.ClientSession, url: str) -> str:
+    async with session.get(url + "/metrics") as response:
+        return await response.text()
+
+
+async def test_metrics_show_call_latency_the_circuit_and_the_cache(
+    tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    spids = [p.spid for p in POPULATION.people[:5]]
+    sandbox_app = nssf_sandbox.create_app(tmp_path / "nssf.db", seed_population=POPULATION)
+    async with (
+        serve(sandbox_app) as sandbox,
+        serve(nssf.create_app(sandbox, cache_ttl_s=60)) as url,
+    ):
+        client = Client(url, session)
+        for _ in range(2):  # the second time, every person comes from the cache
+            await client.entities("... on Person { nssf { memberId } }", [person(s) for s in spids])
+        text = await _metrics(session, url)
+    assert 'tonle_operator_request_seconds_count{operator="nssf",outcome="ok"} 1.0' in text
+    assert 'tonle_operator_cache_hits_total{operator="nssf"} 5.0' in text
+    assert 'tonle_operator_cache_misses_total{operator="nssf"} 5.0' in text
+    assert 'tonle_operator_circuit_state{operator="nssf",state="closed"} 1.0' in text
+
+    # An operator nobody answers for: failures are timed, and the circuit opens.
+    dead = "http://127.0.0.1:9"
+    async with serve(nssf.create_app(dead, retries=0, breaker_failures=1)) as url:
+        body = await Client(url, session).entities(
+            "... on Person { nssf { memberId } }", [person(spids[0])]
+        )
+        text = await _metrics(session, url)
+    assert body["errors"][0]["extensions"]["code"] == "OPERATOR_UNAVAILABLE"
+    assert 'tonle_operator_request_seconds_count{operator="nssf",outcome="error"} 1.0' in text
+    assert 'tonle_operator_circuit_state{operator="nssf",state="open"} 1.0' in text
+    assert 'tonle_operator_cache_hits_total{operator="nssf"} 0.0' in text
