@@ -29,17 +29,18 @@ class OperatorStateCollector(Collector):
             breaker.add_metric([operator, each.value], 1.0 if each is state else 0.0)
         yield breaker
         cache = self.client.cache
-        hits = CounterMetricFamily(
-            "tonle_operator_cache_hits",
-            "Lookups answered from the opt-in cache (always 0 while it is off).",
-            labels=["operator"],
-        )
-        hits.add_metric([operator], float(cache.hits))
-        yield hits
-        misses = CounterMetricFamily(
-            "tonle_operator_cache_misses",
-            "Lookups the opt-in cache could not answer (0 while it is off: nothing is looked up).",
-            labels=["operator"],
-        )
-        misses.add_metric([operator], float(cache.misses))
-        yield misses
+        for name, text, value in (
+            (
+                "hits",
+                "Lookups answered from the opt-in cache (always 0 while it is off).",
+                cache.hits,
+            ),
+            (
+                "misses",
+                "Lookups the opt-in cache could not answer (0 while it is off).",
+                cache.misses,
+            ),
+        ):
+            family = CounterMetricFamily(f"tonle_operator_cache_{name}", text, labels=["operator"])
+            family.add_metric([operator], float(value))
+            yield family
