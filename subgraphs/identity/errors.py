@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import traceback
 from collections.abc import Iterator
 
 from graphql import ExecutionResult as GraphQLExecutionResult
@@ -13,6 +12,7 @@ from strawberry.types import ExecutionContext
 from strawberry.types.execution import ExecutionResult
 
 from identity_store import RegistryError
+from subgraphs.faults import log_faults
 
 logger = logging.getLogger("tonle.identity")
 
@@ -50,16 +50,7 @@ def shape_error(error: GraphQLError) -> GraphQLError:
 
 def log_unexpected(errors: list[GraphQLError], _: ExecutionContext | None = None) -> None:
     """Log faults of ours: type, path and stack only, never a message (it may hold data)."""
-    for error in errors:
-        if is_unexpected(error) and error.original_error is not None:
-            original = error.original_error
-            stack = "".join(traceback.format_tb(original.__traceback__))
-            logger.error(
-                "unexpected %s at %s\n%s",
-                type(original).__qualname__,
-                ".".join(str(key) for key in error.path or ()),
-                stack,
-            )
+    log_faults(errors, logger, (RegistryError,))
 
 
 class RegistryErrors(SchemaExtension):

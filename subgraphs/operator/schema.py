@@ -8,7 +8,8 @@ from graphql import GraphQLError
 from strawberry.federation import Schema
 from strawberry.types import ExecutionContext
 
-from subgraphs.operator.errors import OPERATOR_TIMEOUT, OPERATOR_UNAVAILABLE
+from subgraphs.faults import log_faults
+from subgraphs.operator.errors import OPERATOR_TIMEOUT, OPERATOR_UNAVAILABLE, OperatorError
 
 logger = logging.getLogger("tonle.operator")
 EXPECTED = frozenset({OPERATOR_TIMEOUT, OPERATOR_UNAVAILABLE})
@@ -19,7 +20,8 @@ class OperatorSchema(Schema):
 
     Strawberry logs every error with its stack by default; an operator outage gives one
     error per affected field, and logging a thousand of them would cost more than the
-    request. Other errors are logged as usual.
+    request. Faults of ours are logged without their messages; the request's own errors
+    (a malformed date, say) are the client's answer and are not logged.
     """
 
     def process_errors(
@@ -28,6 +30,5 @@ class OperatorSchema(Schema):
         expected = [e for e in errors if (e.extensions or {}).get("code") in EXPECTED]
         if expected:
             logger.warning("%s (%d fields)", expected[0].message, len(expected))
-        unexpected = [e for e in errors if (e.extensions or {}).get("code") not in EXPECTED]
-        if unexpected:
-            super().process_errors(unexpected, execution_context)
+        # Anything else is logged without its message, which may quote what was asked.
+        log_faults(errors, logger, (OperatorError,))
