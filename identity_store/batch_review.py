@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from identity_store.matching import MatchModel, MatchRecord
 from identity_store.models import Person, RegistrationEvent, ReviewCase
-from identity_store.repository import _record, match_record
+from identity_store.repository import match_record, person_record
 
 # Pairs are looked up and written in chunks, so a large run never builds one huge statement.
 _CHUNK = 500
@@ -43,7 +43,7 @@ async def registry_records(sessions: async_sessionmaker[AsyncSession]) -> Regist
         )
         async for row in rows:
             spids.append(row.spid)
-            records.append(match_record(_record(row)))
+            records.append(match_record(person_record(row)))
     return RegistryRecords(tuple(spids), tuple(records))
 
 

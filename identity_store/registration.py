@@ -17,7 +17,7 @@ import weakref
 from collections import defaultdict
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import insert, select, text, tuple_, update
 from sqlalchemy.exc import IntegrityError
@@ -44,6 +44,8 @@ from identity_store.repository import (
     resolve_spids,
 )
 from identity_store.spid import new_spid
+
+T = TypeVar("T")
 
 _CANDIDATE_COLUMNS = (
     Person.spid,
@@ -168,23 +170,24 @@ async def register_people(
     """
     model = model or MatchModel.default()
     batch: list[Registration] = []
-    if isinstance(registrations, AsyncIterable):
-        async for registration in registrations:
-            batch.append(registration)
-            if len(batch) >= batch_size:
-                for result in await register_batch(sessions, batch, model):
-                    yield result
-                batch = []
-    else:
-        for registration in registrations:
-            batch.append(registration)
-            if len(batch) >= batch_size:
-                for result in await register_batch(sessions, batch, model):
-                    yield result
-                batch = []
+    async for registration in _aiter(registrations):
+        batch.append(registration)
+        if len(batch) >= batch_size:
+            for result in await register_batch(sessions, batch, model):
+                yield result
+            batch = []
     if batch:
         for result in await register_batch(sessions, batch, model):
             yield result
+
+
+async def _aiter(items: Iterable[T] | AsyncIterable[T]) -> AsyncIterator[T]:
+    if isinstance(items, AsyncIterable):
+        async for item in items:
+            yield item
+    else:
+        for item in items:
+            yield item
 
 
 async def register_batch(
@@ -206,12 +209,14 @@ async def register_batch(
         except InvalidInput as error:
             prefix = f"registration {index + 1}: " if len(registrations) > 1 else ""
             raise type(error)(prefix + str(error)) from None
-    names = _lock_names(registrations, people)
+    records = [match_record(person) for person in people]
+    keys_of = [blocking_keys(record) for record in records]
+    names = _lock_names(registrations, people, keys_of)
     for attempt in range(2):
         try:
             async with _serialized(sessions), sessions.begin() as session:
                 await _lock(session, names)
-                return await _Batch(session, model, registrations, people).run()
+                return await _Batch(session, model, registrations, people, records, keys_of).run()
         except IntegrityError:
             # Another process registered one of these at the same moment: the retry
             # finds its answer and replays it.
@@ -227,11 +232,15 @@ async def register_batch(
 _SQLITE_LOCKS: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
-def _lock_names(registrations: Sequence[Registration], people: Sequence[NewPerson]) -> list[str]:
+def _lock_names(
+    registrations: Sequence[Registration],
+    people: Sequence[NewPerson],
+    keys_of: Sequence[frozenset[str]],
+) -> list[str]:
     """What two concurrent batches must not decide side by side: shared keys and requests."""
     names: set[str] = set()
-    for registration, person in zip(registrations, people, strict=True):
-        names |= blocking_keys(match_record(person))
+    for registration, person, keys in zip(registrations, people, keys_of, strict=True):
+        names |= keys
         if person.khmer_id is not None:
             names.add(f"khmer_id:{person.khmer_id}")
         names.add(f"request:{registration.operator}:{registration.local_id}")
@@ -294,6 +303,8 @@ class _Batch:
     model: MatchModel
     registrations: Sequence[Registration]
     people: list[NewPerson]
+    records: list[MatchRecord]
+    keys_of: list[frozenset[str]]
     new_people: list[NewPerson] = field(default_factory=list)
     links: list[dict[str, object]] = field(default_factory=list)
     requests: list[dict[str, object]] = field(default_factory=list)
@@ -303,8 +314,7 @@ class _Batch:
     async def run(self) -> list[RegistrationResult]:
         answered = await self._earlier_answers()
         hashes = [request_hash(r) for r in self.registrations]
-        records = [match_record(person) for person in self.people]
-        keys_of = [blocking_keys(record) for record in records]
+        records, keys_of = self.records, self.keys_of
         candidates_by_key, by_khmer_id = await self._candidates(keys_of)
         # Records of this batch become candidates for its later records.
         batch_by_key: dict[str, list[Candidate]] = defaultdict(list)

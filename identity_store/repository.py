@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import re
 from collections.abc import Iterable
@@ -15,7 +13,8 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from identity_store.errors import AlreadyRegistered, InvalidCursor, InvalidInput
+from identity_store import cursors
+from identity_store.errors import AlreadyRegistered, InvalidInput
 from identity_store.gazetteer import area_codes, area_names, check_village_code
 from identity_store.matching import MatchRecord, blocking_keys
 from identity_store.models import PRECISIONS, RELATIONSHIPS, SEXES, BlockingKey, Person
@@ -177,7 +176,8 @@ def match_record(person: NewPerson | PersonRecord) -> MatchRecord:
     )
 
 
-def _record(row: Person) -> PersonRecord:
+def person_record(row: Person) -> PersonRecord:
+    """A stored person as the registry answers them."""
     return PersonRecord(
         spid=row.spid,
         khmer_id=row.khmer_id,
@@ -314,7 +314,7 @@ async def people_by_spids(session: AsyncSession, spids: Iterable[str]) -> dict[s
     if not wanted:
         return {}
     rows = await session.scalars(select(Person).where(_spid_among(session, wanted)))
-    found = {row.spid: _record(row) for row in rows}
+    found = {row.spid: person_record(row) for row in rows}
     return await _resolve_merged(session, found)
 
 
@@ -344,7 +344,7 @@ async def _resolve_merged(
         if not pending:
             return found
         rows = await session.scalars(select(Person).where(_spid_among(session, list(pending))))
-        survivors = {row.spid: _record(row) for row in rows}
+        survivors = {row.spid: person_record(row) for row in rows}
         found = {
             spid: survivors[record.merged_into]
             if record.status == "merged" and record.merged_into in survivors
@@ -391,29 +391,18 @@ async def person_by_khmer_id(session: AsyncSession, khmer_id: str) -> PersonReco
     row = await session.scalar(select(Person).where(Person.khmer_id == khmer_id))
     if row is None:
         return None
-    resolved = await _resolve_merged(session, {row.spid: _record(row)})
+    resolved = await _resolve_merged(session, {row.spid: person_record(row)})
     return resolved[row.spid]
 
 
 def encode_cursor(spid: str) -> str:
     """The opaque cursor that points after ``spid``."""
-    return base64.urlsafe_b64encode((_CURSOR_PREFIX + spid).encode()).decode().rstrip("=")
+    return cursors.encode(_CURSOR_PREFIX, spid)
 
 
 def decode_cursor(cursor: str) -> str:
     """The SPID a cursor points after; :class:`InvalidCursor` if it is not one of ours."""
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        text = base64.urlsafe_b64decode(padded.encode()).decode()
-    except (binascii.Error, UnicodeError, ValueError):
-        text = ""
-    spid = text.removeprefix(_CURSOR_PREFIX)
-    if not text.startswith(_CURSOR_PREFIX) or not is_valid_spid(spid):
-        raise InvalidCursor(
-            "this cursor was not issued by the registry; pass the endCursor of the "
-            "previous page, or no cursor to start from the beginning."
-        )
-    return spid
+    return cursors.decode(_CURSOR_PREFIX, cursor, is_valid_spid)
 
 
 def check_area_code(level: str, code: str) -> str:
@@ -470,7 +459,7 @@ async def people_in_area(
         query = query.where(Person.spid > decode_cursor(after))
     rows = list(await session.scalars(query.order_by(Person.spid).limit(first + 1)))
     has_next = len(rows) > first
-    people = tuple(_record(row) for row in rows[:first])
+    people = tuple(person_record(row) for row in rows[:first])
     return PersonPage(
         people=people,
         has_next_page=has_next,

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from identity_store.errors import InvalidCursor, InvalidInput, NotMergeable
+from identity_store import cursors
+from identity_store.errors import InvalidInput, NotMergeable
 from identity_store.matching import FieldAgreement
 from identity_store.merges import check_decision, merge_in
 from identity_store.models import CASE_STATUSES, Person, RegistrationEvent, ReviewCase
@@ -66,21 +65,12 @@ def _record(row: ReviewCase) -> ReviewCaseRecord:
 
 def encode_case_cursor(case_id: int) -> str:
     """The opaque cursor pointing after review case ``case_id``."""
-    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{case_id}".encode()).decode().rstrip("=")
+    return cursors.encode(_CURSOR_PREFIX, str(case_id))
 
 
 def decode_case_cursor(cursor: str) -> int:
     """The case id a cursor points after; :class:`InvalidCursor` if it is not one of ours."""
-    try:
-        text = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()).decode()
-        if text.startswith(_CURSOR_PREFIX):
-            return int(text.removeprefix(_CURSOR_PREFIX))
-    except (binascii.Error, UnicodeError, ValueError):
-        pass
-    raise InvalidCursor(
-        "this cursor was not issued by the registry; pass the endCursor of the "
-        "previous page, or no cursor to start from the beginning."
-    )
+    return int(cursors.decode(_CURSOR_PREFIX, cursor, lambda v: v.isascii() and v.isdigit()))
 
 
 async def review_cases(

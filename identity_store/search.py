@@ -13,6 +13,7 @@ search needs at least a birth year; they are ranked on the Khmer names.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
@@ -136,15 +137,7 @@ async def _latin_candidates(
         birth_date=birth_date,
         birth_precision="year" if birth_precision == "year" else "day",
     )
-    keys = sorted(blocking_keys(record))
-    if keys:
-        spids.update(
-            await session.scalars(
-                select(BlockingKey.spid)
-                .where(among(session, BlockingKey.key, keys))
-                .limit(MAX_CANDIDATES)
-            )
-        )
+    spids |= await _keyed(session, blocking_keys(record))
     return spids
 
 
@@ -164,12 +157,13 @@ async def _khmer_candidates(
         value = blocking_key_values(record)["kb"]
         if value:
             keys.add(f"kb:{value}")
-    if not keys:
+    return await _keyed(session, keys)
+
+
+async def _keyed(session: AsyncSession, keys: Iterable[str]) -> set[str]:
+    """The people holding any of the matcher's blocking ``keys`` (at most MAX_CANDIDATES)."""
+    wanted = sorted(keys)
+    if not wanted:
         return set()
-    return set(
-        await session.scalars(
-            select(BlockingKey.spid)
-            .where(among(session, BlockingKey.key, sorted(keys)))
-            .limit(MAX_CANDIDATES)
-        )
-    )
+    query = select(BlockingKey.spid).where(among(session, BlockingKey.key, wanted))
+    return set(await session.scalars(query.limit(MAX_CANDIDATES)))

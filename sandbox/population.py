@@ -13,6 +13,7 @@ import random
 from dataclasses import dataclass
 
 from identity_store.gazetteer import villages_by_code
+from identity_store.repository import NewPerson
 from identity_store.spid import new_spid
 
 FAMILY_NAMES = (
@@ -53,6 +54,20 @@ class SyntheticPerson:
     village_code: str
     household_id: str
     relationship: str
+
+    def new_person(self, village_code: str | None = None) -> NewPerson:
+        """This person as the registry takes them in (optionally moved to ``village_code``)."""
+        return NewPerson(
+            spid=self.spid,
+            khmer_id=self.khmer_id,
+            family_name=self.family_name,
+            given_name=self.given_name,
+            family_name_km=self.family_name_km,
+            given_name_km=self.given_name_km,
+            birth_date=self.birth_date,
+            sex=self.sex,
+            village_code=village_code or self.village_code,
+        )
 
 
 @dataclass(frozen=True)

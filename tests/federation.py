@@ -9,7 +9,6 @@ import aiohttp
 from gateway.composition import SubgraphSource, compose, fetch_subgraph_sdl
 from identity_store import (
     NewHousehold,
-    NewPerson,
     add_households,
     add_people,
     create_engine,
@@ -30,18 +29,7 @@ async def register_population(
         sessions = session_factory(engine)
         await add_people(
             sessions,
-            [
-                NewPerson(
-                    spid=p.spid,
-                    khmer_id=p.khmer_id,
-                    family_name=p.family_name,
-                    given_name=p.given_name,
-                    birth_date=p.birth_date,
-                    sex=p.sex,
-                    village_code=village,
-                )
-                for p in population.people
-            ],
+            [p.new_person(village_code=village) for p in population.people],
         )
         if households:
             await add_households(

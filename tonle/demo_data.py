@@ -8,7 +8,6 @@ from pathlib import Path
 
 from identity_store import (
     NewHousehold,
-    NewPerson,
     add_households,
     add_people,
     count_people,
@@ -57,20 +56,7 @@ async def prepare_data(
             population = generate_population(people, seed)
             await add_people(
                 sessions,
-                (
-                    NewPerson(
-                        spid=p.spid,
-                        khmer_id=p.khmer_id,
-                        family_name=p.family_name,
-                        given_name=p.given_name,
-                        family_name_km=p.family_name_km,
-                        given_name_km=p.given_name_km,
-                        birth_date=p.birth_date,
-                        sex=p.sex,
-                        village_code=p.village_code,
-                    )
-                    for p in population.people
-                ),
+                (p.new_person() for p in population.people),
             )
             await add_households(
                 sessions,
