@@ -9,6 +9,7 @@ Create Date: 2026-11-30
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -22,7 +23,7 @@ Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 KINDS = ("operator", "ministry", "development_partner", "analyst", "registry_staff")
 
 
-def _now() -> sa.Column[sa.DateTime]:
+def _now() -> sa.Column[Any]:
     return sa.Column(
         "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
     )
