@@ -14,7 +14,8 @@ from starlette.types import ASGIApp
 import identity_store
 from identity_store import create_engine, load_gazetteer, session_factory
 from identity_store.matching import MatchModel
-from subgraphs.identity.schema import IdentityContext, make_context, schema
+from subgraphs.identity.context import IdentityContext, make_context
+from subgraphs.identity.schema import schema
 from subgraphs.server import build_subgraph_app
 
 

@@ -24,7 +24,7 @@ from identity_store import (
 from identity_store.matching import MatchModel
 from identity_store.models import Person, ProgramLink, RegistrationEvent, RegistrationRequest
 from subgraphs.identity import create_app
-from subgraphs.identity.schema import MAX_REGISTRATIONS
+from subgraphs.identity.mutation import MAX_REGISTRATIONS
 from tests.identity_store.people import OTHER_VILLAGE, VILLAGE, person
 from tests.servers import serve
 

@@ -1,0 +1,100 @@
+"""The identity subgraph's ``Mutation`` root: registration, review decisions, merges."""
+
+from __future__ import annotations
+
+import strawberry
+
+from identity_store import (
+    InvalidInput,
+    merge_people,
+    register_batch,
+    resolve_review_case,
+    unmerge_person,
+)
+from subgraphs.identity.context import Info
+from subgraphs.identity.registration import RegistrationInput, RegistrationOutcome, ReviewCase
+from subgraphs.identity.types import Person
+
+MAX_REGISTRATIONS = 1000
+
+
+def _case_id(value: strawberry.ID) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise InvalidInput(f"a review case ID is a number; got {value!r}.") from None
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description=(
+            "Register a person: the same Khmer ID or a confident match links the existing "
+            "SPID, an uncertain one opens a review case with a provisional SPID, otherwise "
+            "a new SPID. Sending the same request again answers the same."
+        )
+    )
+    async def register_person(self, info: Info, input: RegistrationInput) -> RegistrationOutcome:
+        registration = input.to_registration()
+        (result,) = await register_batch(
+            info.context.sessions, [registration], info.context.match_model
+        )
+        return RegistrationOutcome.of(result)
+
+    @strawberry.mutation(
+        description=(
+            f"Register up to {MAX_REGISTRATIONS} people in one transaction, each matched "
+            "against the registry and the earlier ones of the list; a bad record refuses "
+            "the whole list, naming it, and stores nothing."
+        )
+    )
+    async def register_people(
+        self, info: Info, inputs: list[RegistrationInput]
+    ) -> list[RegistrationOutcome]:
+        if not 1 <= len(inputs) <= MAX_REGISTRATIONS:
+            raise InvalidInput(
+                f"send 1 to {MAX_REGISTRATIONS} registrations at once; got {len(inputs)}. "
+                "Split a larger backlog into several calls."
+            )
+        registrations = []
+        for index, item in enumerate(inputs):
+            try:
+                registrations.append(item.to_registration())
+            except InvalidInput as error:
+                raise InvalidInput(f"registration {index + 1}: {error}") from None
+        results = await register_batch(
+            info.context.sessions, registrations, info.context.match_model
+        )
+        return [RegistrationOutcome.of(result) for result in results]
+
+    @strawberry.mutation(
+        description="Decide a review case: the same person (merged) or different people."
+    )
+    async def resolve_review_case(
+        self,
+        info: Info,
+        case_id: strawberry.ID,
+        same_person: bool,
+        decided_by: str,
+        reason: str,
+    ) -> ReviewCase:
+        case = await resolve_review_case(
+            info.context.sessions, _case_id(case_id), same_person, decided_by, reason
+        )
+        return ReviewCase.of(case)
+
+    @strawberry.mutation(
+        description="Merge two SPIDs of one person; the merged one resolves to the survivor."
+    )
+    async def merge_people(
+        self, info: Info, survivor_spid: str, merged_spid: str, decided_by: str, reason: str
+    ) -> Person:
+        record = await merge_people(
+            info.context.sessions, survivor_spid, merged_spid, decided_by, reason
+        )
+        return Person.from_record(record)
+
+    @strawberry.mutation(description="Undo a merge: the SPID stands for itself again.")
+    async def unmerge_person(self, info: Info, spid: str, decided_by: str, reason: str) -> Person:
+        record = await unmerge_person(info.context.sessions, spid, decided_by, reason)
+        return Person.from_record(record)
