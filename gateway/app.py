@@ -7,18 +7,18 @@ import json
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from importlib import resources
 from typing import Any
 
 import orjson
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway.errors import GatewayError
 from gateway.executor import Transport
+from gateway.explorer import Explorer
 from gateway.metrics import GatewayMetrics
 from gateway.runtime import Gateway, MultipleRequestErrors, RequestError
 from gateway.transport import AiohttpTransport
@@ -97,7 +97,7 @@ def create_app(
         on_request=metrics.subgraph_request,
     )
     keys = dict(partner_keys or {})
-    explorer_html = resources.files("gateway").joinpath("explorer.html").read_text("utf-8")
+    explorer = Explorer()
 
     def authenticate(request: Request) -> str | None:
         if open_mode:
@@ -121,7 +121,7 @@ def create_app(
             and "text/html" in request.headers.get("accept", "")
             and "query" not in request.query_params
         ):
-            return HTMLResponse(explorer_html)
+            return explorer.page(request)
         if media is None:
             return JSONResponse(
                 _error_body(
@@ -203,6 +203,7 @@ def create_app(
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/health", health),
             Route("/metrics", metrics_endpoint),
+            *explorer.routes,
         ],
         lifespan=lifespan,
     )
