@@ -11,6 +11,12 @@ STAMP := $(VENV)/.installed
 TONLE_TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 export TONLE_TEST_POSTGRES_URL
 
+# GraphiQL for the gateway's explorer page: npm packages installed from the lock file into a
+# gitignored node_modules, never copied into the repository. Without npm (or when `npm ci`
+# fails) the gateway serves its plain explorer page instead, so neither stops `make`.
+EXPLORER := gateway/graphiql
+EXPLORER_STAMP := $(EXPLORER)/node_modules/.installed
+
 .PHONY: demo test lint typecheck format bench-gateway bench-registry clean
 
 $(STAMP): pyproject.toml
@@ -19,10 +25,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-demo: $(STAMP)
+$(EXPLORER_STAMP): $(EXPLORER)/package.json $(EXPLORER)/package-lock.json
+	@if ! command -v npm >/dev/null 2>&1; then \
+		echo "npm not found: the explorer will be the plain page, not GraphiQL (install Node.js and npm for it)"; \
+	elif (cd $(EXPLORER) && npm ci --no-audit --no-fund --loglevel=error); then \
+		touch $@; \
+	else \
+		echo "npm ci failed in $(EXPLORER): the explorer will be the plain page, not GraphiQL"; \
+	fi
+
+demo: $(STAMP) $(EXPLORER_STAMP)
 	$(BIN)/tonle demo
 
-test: lint $(STAMP)
+test: lint $(STAMP) $(EXPLORER_STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
@@ -43,4 +58,4 @@ bench-registry: $(STAMP)
 	$(BIN)/python -m bench.registry
 
 clean:
-	rm -rf $(VENV) .tonle .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .tonle .mypy_cache .ruff_cache .pytest_cache $(EXPLORER)/node_modules
