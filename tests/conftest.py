@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+# The shared Chromium fixtures (`browser`, `tab`) for browser tests.
+pytest_plugins = ("tests.browser",)
+
 POSTGRES_ENV = "TONLE_TEST_POSTGRES_URL"
 REQUIRE_ENV = "TONLE_REQUIRE_POSTGRES"
 
