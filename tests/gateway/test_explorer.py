@@ -147,6 +147,11 @@ async def _set_query(page: Page, query: str) -> None:
         "(q) => document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.setValue(q)",
         query,
     )
+    # GraphiQL takes an edit into its tab state (which its history records) a moment later.
+    await page.wait_for_function(
+        "(q) => (sessionStorage.getItem('graphiql:tabState') || '').includes(JSON.stringify(q).slice(1, -1))",
+        arg=query,
+    )
 
 
 async def _schema_loaded(page: Page) -> None:
@@ -165,6 +170,8 @@ async def test_graphiql_runs_a_query_as_the_partner_for_the_purpose(
     await tab.page.get_by_role("button", name="Execute query (Ctrl-Enter)").click()
     result = tab.page.locator(".graphiql-response")
     await expect(result).to_contain_text('"name": "Ada Lovelace"')
+    await tab.page.get_by_role("button", name="Show History").click()
+    await expect(tab.page.locator(".graphiql-history")).to_contain_text("Me")
     await tab.screenshot("result")
 
     introspections = [p for p in posts if "IntrospectionQuery" in (p.post_data or "")]
@@ -181,6 +188,9 @@ async def test_graphiql_runs_a_query_as_the_partner_for_the_purpose(
     )
     assert KEY not in local and PURPOSE not in local
     assert json.loads(session)["tonle.explorer.key"] == KEY
+    # So is GraphiQL's own state: the history (variables name real people) ends with the tab.
+    assert not [name for name in json.loads(local) if name.startswith("graphiql:")]
+    assert "query Me" in json.loads(session)["graphiql:queries"]
     assert KEY not in tab.page.url
     assert tab.problems() == []
 
