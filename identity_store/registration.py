@@ -97,7 +97,8 @@ class RegistrationResult:
     probability: float | None
     weight: float | None
     reasons: tuple[FieldAgreement, ...]
-    candidate_spid: str | None = None  # the person a review case compares with
+    # The person a review case compares with; None when the record claimed their Khmer ID.
+    candidate_spid: str | None = None
     review_case_id: int | None = None
     replayed: bool = False  # the same request was answered before; nothing was written
 
@@ -340,6 +341,9 @@ class _Batch:
                     if found is not None:
                         pool[found.spid] = found
             decision = decide(record, person.khmer_id, list(pool.values()), self.model)
+            if decision.khmer_id_claimed:
+                # The ID stays with its holder; the provisional person is stored without it.
+                person, record = replace(person, khmer_id=None), replace(record, khmer_id=None)
             result = await self._apply(registration, person, decision, digest)
             results.append(result)
             seen[(registration.operator, registration.local_id)] = result
@@ -469,16 +473,25 @@ class _Batch:
             candidate = decision.spid
             # The person must exist before the case can point at them.
             await self._write_people()
+            case_reasons: dict[str, object] = {
+                "reasons": _reasons_json(reasons),
+                "candidate": candidate,
+            }
+            if decision.khmer_id_claimed:
+                case_reasons["khmer_id_claimed"] = True
             case = ReviewCase(
                 spid=spid,
                 candidate_spid=candidate,
                 probability=score.probability,
                 weight=score.weight,
-                reasons={"reasons": _reasons_json(reasons), "candidate": candidate},
+                reasons=case_reasons,
             )
             self.session.add(case)
             await self.session.flush()
             case_id = case.id
+        # The holder of a claimed Khmer ID is for reviewers only: the answer (and its
+        # replay) and the new person's history do not name them.
+        answered_candidate = None if decision.khmer_id_claimed else candidate
         self.links.append(
             {
                 "spid": spid,
@@ -500,7 +513,9 @@ class _Batch:
                 "probability": score.probability if score else None,
                 "weight": score.weight if score else None,
                 "reasons": (
-                    {"reasons": _reasons_json(reasons), "candidate": candidate} if score else None
+                    {"reasons": _reasons_json(reasons), "candidate": answered_candidate}
+                    if score
+                    else None
                 ),
                 "review_case_id": case_id,
             }
@@ -513,13 +528,15 @@ class _Batch:
             detail["probability"] = round(score.probability, 6)
         if case_id is not None:
             detail["review_case"] = case_id
+        if decision.khmer_id_claimed:
+            detail["khmer_id_claimed"] = True
         self.events.append(
             {
                 "spid": spid,
                 "kind": "linked" if spid != person.spid else "registered",
                 "operator": registration.operator,
                 "actor": registration.registered_by,
-                "other_spid": candidate,
+                "other_spid": answered_candidate,
                 "detail": detail,
             }
         )
@@ -529,7 +546,7 @@ class _Batch:
             probability=score.probability if score else None,
             weight=score.weight if score else None,
             reasons=reasons,
-            candidate_spid=candidate,
+            candidate_spid=answered_candidate,
             review_case_id=case_id,
         )
 

@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 
 from identity_store import Candidate, decide
+from identity_store.decision import card_score
 from identity_store.matching import MatchModel, MatchRecord
 
 SOK = MatchRecord(
@@ -31,10 +32,28 @@ def test_no_candidate_is_a_new_person() -> None:
     assert decide(SOK, None, [], MatchModel.default()).outcome == "new"
 
 
-def test_the_same_khmer_id_wins_over_any_name() -> None:
-    candidates = [Candidate("A", "A", None, SOK), Candidate("B", "S", "123456789", CHAN)]
-    decision = decide(SOK, "123456789", candidates, MatchModel.default())
-    assert (decision.outcome, decision.spid) == ("khmer_id", "S")
+def test_the_same_khmer_id_links_when_names_and_birth_date_confirm_it() -> None:
+    holder = dataclasses.replace(SOK, khmer_id="123456789", family_name="Sokh")
+    # Moved to another province, another phone: the card's fields still agree.
+    record = dataclasses.replace(
+        SOK, khmer_id="123456789", village_code="12010101", phone="098765432"
+    )
+    candidates = [Candidate("A", "A", None, CHAN), Candidate("B", "S", "123456789", holder)]
+    decision = decide(record, "123456789", candidates, MatchModel.default())
+    assert (decision.outcome, decision.spid, decision.khmer_id_claimed) == ("khmer_id", "S", False)
+
+
+def test_the_same_khmer_id_with_other_names_and_birth_date_is_a_review() -> None:
+    holder = dataclasses.replace(CHAN, khmer_id="123456789")
+    # Everything but the card's own fields agrees with the holder: still not enough.
+    record = dataclasses.replace(
+        SOK, khmer_id="123456789", village_code=CHAN.village_code, phone=CHAN.phone
+    )
+    model = MatchModel.default()
+    decision = decide(record, "123456789", [Candidate("B", "S", "123456789", holder)], model)
+    assert (decision.outcome, decision.spid, decision.khmer_id_claimed) == ("review", "S", True)
+    assert decision.score == card_score(model, record, holder)
+    assert model.decide(card_score(model, record, holder)) != "match"
 
 
 def test_a_different_khmer_id_is_never_scored() -> None:

@@ -52,18 +52,19 @@ async def test_a_first_registration_gets_a_new_spid_with_link_history_and_answer
     assert (answer.spid, answer.decision) == (result.spid, "new")
 
 
-async def test_the_same_khmer_id_links_the_existing_spid_whatever_the_names(
+async def test_the_same_khmer_id_links_the_existing_spid_when_the_names_agree(
     sessions: Sessions,
 ) -> None:
     first = await register_person(sessions, registration(khmer_id="123456789"))
+    # Another spelling, another village, no phone: the card's fields still agree.
     second = await register_person(
         sessions,
         registration(
             operator="moi",
             local_id="KH-1",
             khmer_id="123456789",
-            family_name="Chan",
-            given_name="Vannak",
+            family_name="Sokh",
+            village_code=OTHER_VILLAGE,
             phone=None,
         ),
     )
@@ -73,6 +74,39 @@ async def test_the_same_khmer_id_links_the_existing_spid_whatever_the_names(
         links = await links_by_spids(session, [first.spid])
     assert {link.operator for link in links[first.spid]} == {"nssf", "moi"}
     assert (await row_counts(sessions))["person"] == 1
+
+
+async def test_the_same_khmer_id_with_other_names_opens_a_review_that_names_no_one(
+    sessions: Sessions,
+) -> None:
+    first = await register_person(sessions, registration(khmer_id="123456789"))
+    claim = registration(
+        operator="moi",
+        local_id="KH-1",
+        khmer_id="123456789",
+        family_name="Chan",
+        given_name="Vannak",
+        birth_date=dt.date(1971, 2, 3),
+        phone=None,
+    )
+    second = await register_person(sessions, claim)
+    assert (second.decision, second.candidate_spid) == ("review", None)
+    assert second.spid != first.spid
+    again = await register_person(sessions, claim)
+    assert (again.replayed, again.spid, again.candidate_spid) == (True, second.spid, None)
+    async with sessions() as session:
+        found = await people_by_spids(session, [first.spid, second.spid])
+        (case,) = (await review_cases(session)).cases
+        events = list(
+            await session.scalars(
+                select(RegistrationEvent).where(RegistrationEvent.spid == second.spid)
+            )
+        )
+    # The ID stays with its holder; the reviewers, not the registration, see who that is.
+    assert found[first.spid].khmer_id == "123456789"
+    assert (found[second.spid].khmer_id, found[second.spid].status) == (None, "provisional")
+    assert (case.spid, case.candidate_spid) == (second.spid, first.spid)
+    assert [(e.other_spid, e.detail.get("khmer_id_claimed")) for e in events] == [(None, True)]
 
 
 async def test_a_romanization_variant_of_the_same_person_links_the_existing_spid(
