@@ -5,7 +5,7 @@ from __future__ import annotations
 from identity_store.batch_review import RegistryRecords, open_review_cases, registry_records
 from identity_store.dates import format_birth_date, parse_birth_date
 from identity_store.db import create_engine, session_factory, url_with_schema
-from identity_store.decision import Candidate, RegistrationDecision, decide
+from identity_store.decision import Candidate, RegistrationDecision, card_score, decide
 from identity_store.errors import (
     AlreadyRegistered,
     InvalidCursor,
@@ -70,12 +70,14 @@ from identity_store.review import (
     review_case,
     review_cases,
 )
+from identity_store.scope import EVERYONE, Scope, admits, in_scope
 from identity_store.search import MAX_RESULTS, SearchHit, search_people
 from identity_store.settings import database_url
 from identity_store.spid import InvalidSpid, is_valid_spid, new_spid, validate_spid
 
 __all__ = [
     "AREA_LEVELS",
+    "EVERYONE",
     "MAX_PAGE_SIZE",
     "MAX_RESULTS",
     "PRECISIONS",
@@ -106,12 +108,15 @@ __all__ = [
     "RegistryRecords",
     "ReviewCasePage",
     "ReviewCaseRecord",
+    "Scope",
     "SearchHit",
     "UnknownPerson",
     "UnsupportedDatabase",
     "add_households",
     "add_people",
     "address_of",
+    "admits",
+    "card_score",
     "check_area_code",
     "check_new_person",
     "check_registration",
@@ -125,6 +130,7 @@ __all__ = [
     "format_birth_date",
     "history_of",
     "households_by_ids",
+    "in_scope",
     "is_valid_spid",
     "links_by_spids",
     "load_gazetteer",

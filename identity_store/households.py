@@ -5,16 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from identity_store.errors import AlreadyRegistered, InvalidInput, UnknownPerson
 from identity_store.gazetteer import check_village_code
 from identity_store.models import RELATIONSHIPS, Household, Person, RegistrationEvent
-from identity_store.repository import among
+from identity_store.repository import among, people_by_spids
+from identity_store.scope import EVERYONE, Scope, in_scope
 from identity_store.spid import InvalidSpid, validate_spid
 
 
@@ -110,27 +111,44 @@ async def add_households(
 
 
 async def households_by_ids(
-    session: AsyncSession, household_ids: Iterable[str]
+    session: AsyncSession, household_ids: Iterable[str], *, scope: Scope = EVERYONE
 ) -> dict[str, HouseholdRecord]:
-    """The households among ``household_ids``, in one query."""
+    """The households among ``household_ids``, in one query (two under a restricted scope).
+
+    Under ``scope`` a household exists when at least one of its members is in scope, and
+    its ``head_spid`` is None when the head is not.
+    """
     wanted = sorted(set(household_ids))
     if not wanted:
         return {}
-    rows = await session.scalars(
-        select(Household).where(among(session, Household.household_id, wanted))
-    )
-    return {
+    query = select(Household).where(among(session, Household.household_id, wanted))
+    if not scope.unrestricted:
+        query = query.where(
+            exists().where(
+                Person.household_id == Household.household_id,
+                Person.status != "merged",
+                in_scope(scope),
+            )
+        )
+    found = {
         row.household_id: HouseholdRecord(
             row.household_id, row.village_code, row.head_spid, row.created_at
         )
-        for row in rows
+        for row in await session.scalars(query)
+    }
+    if scope.unrestricted:
+        return found
+    heads = {h.head_spid for h in found.values() if h.head_spid is not None}
+    seen = await people_by_spids(session, heads, scope=scope) if heads else {}
+    return {
+        hid: h if h.head_spid in seen else replace(h, head_spid=None) for hid, h in found.items()
     }
 
 
 async def members_of(
-    session: AsyncSession, household_ids: Iterable[str]
+    session: AsyncSession, household_ids: Iterable[str], *, scope: Scope = EVERYONE
 ) -> dict[str, list[tuple[str, str]]]:
-    """Each household's members as (spid, relationship), head first, in one query.
+    """Each household's members in ``scope`` as (spid, relationship), head first, in one query.
 
     Merged SPIDs are left out: their survivor stands for them.
     """
@@ -138,11 +156,12 @@ async def members_of(
     found: dict[str, list[tuple[str, str]]] = defaultdict(list)
     if not wanted:
         return found
-    rows = await session.execute(
-        select(Person.household_id, Person.spid, Person.relationship)
-        .where(among(session, Person.household_id, wanted), Person.status != "merged")
-        .order_by(Person.household_id, Person.spid)
+    query = select(Person.household_id, Person.spid, Person.relationship).where(
+        among(session, Person.household_id, wanted), Person.status != "merged"
     )
+    if not scope.unrestricted:
+        query = query.where(in_scope(scope))
+    rows = await session.execute(query.order_by(Person.household_id, Person.spid))
     for household_id, spid, relationship in rows:
         found[str(household_id)].append((spid, relationship or "other"))
     for members in found.values():

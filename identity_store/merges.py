@@ -3,6 +3,9 @@
 One SPID survives; the other keeps resolving to it (queries, ``_entities``, Khmer ID
 lookups), its programme links move to the survivor, and history records both sides.
 Unmerge restores the merged SPID with its status and its links.
+
+Under a restricted scope a SPID the caller cannot see is refused exactly as an unknown
+one (same error, same message), and nothing is changed.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from identity_store.errors import InvalidInput, NotMergeable, UnknownPerson
 from identity_store.models import Person, ProgramLink, RegistrationEvent
 from identity_store.repository import PersonRecord, among, people_by_spids
+from identity_store.scope import EVERYONE, Scope
 from identity_store.spid import InvalidSpid, validate_spid
 
 
@@ -31,10 +35,17 @@ def _spid(value: str) -> str:
         raise InvalidInput(str(error)) from None
 
 
-async def _person(session: AsyncSession, spid: str) -> Person:
+def unknown_person(spid: str) -> UnknownPerson:
+    """The one error for a SPID no one holds, or that the caller's scope does not admit."""
+    return UnknownPerson(f"no one in the registry has SPID {spid}; check the SPID.")
+
+
+async def _person(session: AsyncSession, spid: str, scope: Scope) -> Person:
     row = await session.scalar(select(Person).where(Person.spid == spid).with_for_update())
     if row is None:
-        raise UnknownPerson(f"no one in the registry has SPID {spid}; check the SPID.")
+        raise unknown_person(spid)
+    if not scope.unrestricted and spid not in await people_by_spids(session, [spid], scope=scope):
+        raise unknown_person(spid)
     return row
 
 
@@ -44,24 +55,36 @@ async def merge_people(
     merged: str,
     decided_by: str,
     reason: str,
+    *,
+    scope: Scope = EVERYONE,
 ) -> PersonRecord:
-    """Merge ``merged`` into ``survivor``; returns the survivor."""
+    """Merge ``merged`` into ``survivor``; returns the survivor.
+
+    Both SPIDs must be in ``scope`` (a merged SPID: its survivor); one that is not is
+    refused as unknown.
+    """
     async with sessions.begin() as session:
-        await merge_in(session, survivor, merged, decided_by, reason)
+        await merge_in(session, survivor, merged, decided_by, reason, scope=scope)
     async with sessions() as session:
         return (await people_by_spids(session, [survivor]))[survivor]
 
 
 async def merge_in(
-    session: AsyncSession, survivor: str, merged: str, decided_by: str, reason: str
+    session: AsyncSession,
+    survivor: str,
+    merged: str,
+    decided_by: str,
+    reason: str,
+    *,
+    scope: Scope = EVERYONE,
 ) -> None:
     """The merge, inside the caller's transaction."""
     check_decision(decided_by, reason)
     survivor, merged = _spid(survivor), _spid(merged)
     if survivor == merged:
         raise NotMergeable("a person cannot be merged into themselves; give two SPIDs.")
-    keep = await _person(session, survivor)
-    gone = await _person(session, merged)
+    keep = await _person(session, survivor, scope)
+    gone = await _person(session, merged, scope)
     if gone.status == "merged":
         raise NotMergeable(
             f"SPID {merged} is already merged into {gone.merged_into}; unmerge it first."
@@ -105,13 +128,22 @@ async def merge_in(
 
 
 async def unmerge_person(
-    sessions: async_sessionmaker[AsyncSession], spid: str, decided_by: str, reason: str
+    sessions: async_sessionmaker[AsyncSession],
+    spid: str,
+    decided_by: str,
+    reason: str,
+    *,
+    scope: Scope = EVERYONE,
 ) -> PersonRecord:
-    """Undo the merge of ``spid``: it stands for itself again, with its programme links."""
+    """Undo the merge of ``spid``: it stands for itself again, with its programme links.
+
+    ``spid`` must be in ``scope`` (through its survivor) or it is refused as unknown, and
+    must still be in scope once it stands for itself, or nothing is changed.
+    """
     check_decision(decided_by, reason)
     spid = _spid(spid)
     async with sessions.begin() as session:
-        row = await _person(session, spid)
+        row = await _person(session, spid, scope)
         if row.status != "merged" or row.merged_into is None:
             raise NotMergeable(f"SPID {spid} is not merged; there is nothing to undo.")
         survivor = row.merged_into
@@ -145,6 +177,12 @@ async def unmerge_person(
                 },
             ],
         )
+        if not scope.unrestricted and not await people_by_spids(session, [spid], scope=scope):
+            # Raised inside the transaction: it rolls back and nothing is changed.
+            raise NotMergeable(
+                f"SPID {spid} would be outside what you may see once it stands for "
+                "itself; ask registry staff to unmerge it."
+            )
     async with sessions() as session:
         return (await people_by_spids(session, [spid]))[spid]
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, any_, bindparam, delete, func, insert, select
+from sqlalchemy import ColumnElement, Select, String, any_, bindparam, delete, func, insert, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -19,6 +19,7 @@ from identity_store.gazetteer import area_codes, area_names, check_village_code
 from identity_store.matching import MatchRecord, blocking_keys
 from identity_store.models import PRECISIONS, RELATIONSHIPS, SEXES, BlockingKey, Person
 from identity_store.names import name_key
+from identity_store.scope import EVERYONE, Scope, in_scope, may_resolve
 from identity_store.spid import InvalidSpid, is_valid_spid, validate_spid
 
 KHMER_ID = re.compile(r"\d{9}")
@@ -304,18 +305,26 @@ def new_person_of(row: Person) -> NewPerson:
     )
 
 
-async def people_by_spids(session: AsyncSession, spids: Iterable[str]) -> dict[str, PersonRecord]:
+async def people_by_spids(
+    session: AsyncSession, spids: Iterable[str], *, scope: Scope = EVERYONE
+) -> dict[str, PersonRecord]:
     """The registered people among ``spids``, in one query however many there are.
 
     A merged SPID answers its survivor (one more query, only when some were merged).
-    SPIDs that are malformed or unknown are simply absent from the answer.
+    SPIDs that are malformed, unknown or outside ``scope`` are simply absent from the
+    answer, alike; a merged SPID is answered only when its survivor is in scope.
     """
     wanted = [spid for spid in dict.fromkeys(spids) if is_valid_spid(spid)]
     if not wanted:
         return {}
-    rows = await session.scalars(select(Person).where(_spid_among(session, wanted)))
-    found = {row.spid: person_record(row) for row in rows}
-    return await _resolve_merged(session, found)
+    query = _scoped(select(Person).where(_spid_among(session, wanted)), scope)
+    found = {row.spid: person_record(row) for row in await session.scalars(query)}
+    return await _resolve_merged(session, found, scope)
+
+
+def _scoped(query: Select[Any], scope: Scope) -> Select[Any]:
+    """``query`` over ``Person`` keeping rows in scope, and merged rows to follow."""
+    return query if scope.unrestricted else query.where(may_resolve(scope))
 
 
 def among(session: AsyncSession, column: Any, values: list[str]) -> ColumnElement[bool]:
@@ -332,26 +341,40 @@ def _spid_among(session: AsyncSession, spids: list[str]) -> ColumnElement[bool]:
 
 
 async def _resolve_merged(
-    session: AsyncSession, found: dict[str, PersonRecord]
+    session: AsyncSession, found: dict[str, PersonRecord], scope: Scope = EVERYONE
 ) -> dict[str, PersonRecord]:
-    """``found`` with every merged record replaced by the person it was merged into."""
+    """``found`` with every merged record replaced by the person it was merged into.
+
+    Under a restricted ``scope`` a merged record whose survivor is out of scope is
+    dropped: the merged SPID is then as unknown as its survivor.
+    """
+    # Every row fetched so far (None: not found, or out of scope), so that each SPID of
+    # a chain is asked for once.
+    found = dict(found)
+    known: dict[str, PersonRecord | None] = dict(found)
     for _ in range(_MAX_MERGE_HOPS):
         pending = {
             record.merged_into
             for record in found.values()
             if record.status == "merged" and record.merged_into is not None
         }
-        if not pending:
-            return found
-        rows = await session.scalars(select(Person).where(_spid_among(session, list(pending))))
-        survivors = {row.spid: person_record(row) for row in rows}
-        found = {
-            spid: survivors[record.merged_into]
-            if record.status == "merged" and record.merged_into in survivors
-            else record
-            for spid, record in found.items()
-        }
-    return found
+        missing = sorted(pending - known.keys())
+        if missing:
+            query = _scoped(select(Person).where(_spid_among(session, missing)), scope)
+            known.update(dict.fromkeys(missing))
+            known.update({row.spid: person_record(row) for row in await session.scalars(query)})
+        moved = False
+        for spid, record in found.items():
+            if record.status == "merged" and record.merged_into is not None:
+                survivor = known.get(record.merged_into)
+                if survivor is not None:
+                    found[spid] = survivor
+                    moved = True
+        if not moved:
+            break
+    if scope.unrestricted:
+        return found
+    return {spid: record for spid, record in found.items() if record.status != "merged"}
 
 
 async def resolve_spids(
@@ -384,15 +407,17 @@ async def resolve_spids(
     return resolved
 
 
-async def person_by_khmer_id(session: AsyncSession, khmer_id: str) -> PersonRecord | None:
-    """The person holding ``khmer_id`` (its survivor if merged), or None."""
+async def person_by_khmer_id(
+    session: AsyncSession, khmer_id: str, *, scope: Scope = EVERYONE
+) -> PersonRecord | None:
+    """The person holding ``khmer_id`` (its survivor if merged), or None (also out of scope)."""
     if not KHMER_ID.fullmatch(khmer_id):
         raise InvalidInput("a Khmer ID is 9 digits; copy it from the ID card.")
-    row = await session.scalar(select(Person).where(Person.khmer_id == khmer_id))
+    row = await session.scalar(_scoped(select(Person).where(Person.khmer_id == khmer_id), scope))
     if row is None:
         return None
-    resolved = await _resolve_merged(session, {row.spid: person_record(row)})
-    return resolved[row.spid]
+    resolved = await _resolve_merged(session, {row.spid: person_record(row)}, scope)
+    return resolved.get(row.spid)
 
 
 def encode_cursor(spid: str) -> str:
@@ -443,18 +468,27 @@ async def people_in_village(
 
 
 async def people_in_area(
-    session: AsyncSession, level: str, code: str, first: int, after: str | None = None
+    session: AsyncSession,
+    level: str,
+    code: str,
+    first: int,
+    after: str | None = None,
+    *,
+    scope: Scope = EVERYONE,
 ) -> PersonPage:
     """One page of the people of a village, commune, district or province, in SPID order.
 
     Keyset pagination over the index ``(<level>_code, spid)``; merged SPIDs are left out
-    (their survivor is listed under its own SPID).
+    (their survivor is listed under its own SPID), and so is everyone outside ``scope``
+    (in the statement itself: a page is full and its cursor counts only people in scope).
     """
     if not 1 <= first <= MAX_PAGE_SIZE:
         raise InvalidInput(f"first must be between 1 and {MAX_PAGE_SIZE}; got {first}.")
     check_area_code(level, code)
     column = _area_column(level)
     query = select(Person).where(column == code, Person.status != "merged")
+    if not scope.unrestricted:
+        query = query.where(in_scope(scope))
     if after is not None:
         query = query.where(Person.spid > decode_cursor(after))
     rows = list(await session.scalars(query.order_by(Person.spid).limit(first + 1)))
@@ -468,13 +502,20 @@ async def people_in_area(
 
 
 async def count_people(
-    session: AsyncSession, village_code: str | None = None, *, area: tuple[str, str] | None = None
+    session: AsyncSession,
+    village_code: str | None = None,
+    *,
+    area: tuple[str, str] | None = None,
+    scope: Scope = EVERYONE,
 ) -> int:
     """How many people are registered (merged SPIDs not counted), in all or in one area.
 
-    ``area`` is ``(level, code)``, e.g. ``("commune", "010201")``.
+    ``area`` is ``(level, code)``, e.g. ``("commune", "010201")``; only people in
+    ``scope`` count.
     """
     query = select(func.count()).select_from(Person).where(Person.status != "merged")
+    if not scope.unrestricted:
+        query = query.where(in_scope(scope))
     if village_code is not None:
         area = ("village", village_code)
     if area is not None:

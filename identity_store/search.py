@@ -26,6 +26,7 @@ from identity_store.matching.normalize import khmer_name
 from identity_store.models import BlockingKey, Person
 from identity_store.names import name_key
 from identity_store.repository import PersonRecord, among, people_by_spids
+from identity_store.scope import EVERYONE, Scope, may_resolve
 
 MAX_RESULTS = 100
 # A common name can match thousands; rank at most this many (without a birth date the
@@ -83,22 +84,26 @@ async def search_people(
     birth_date: dt.date | None = None,
     birth_precision: str = "day",
     limit: int = 10,
+    *,
+    scope: Scope = EVERYONE,
 ) -> list[SearchHit]:
     """The people who best fit the names (and birth date), best first.
 
-    A merged SPID is answered by its survivor; each person appears once.
+    A merged SPID is answered by its survivor; each person appears once. Only people
+    in ``scope`` are candidates: the scope is part of the candidate statements, so that
+    the candidate caps are spent on people the caller may see.
     """
     if not family_name.strip() or not given_name.strip():
         raise InvalidInput("give both a family name and a given name to search by name.")
     if not 1 <= limit <= MAX_RESULTS:
         raise InvalidInput(f"first must be between 1 and {MAX_RESULTS}; got {limit}.")
     if is_khmer_script(family_name + given_name):
-        spids = await _khmer_candidates(session, family_name, given_name, birth_date)
+        spids = await _khmer_candidates(session, family_name, given_name, birth_date, scope)
     else:
         spids = await _latin_candidates(
-            session, family_name, given_name, birth_date, birth_precision
+            session, family_name, given_name, birth_date, birth_precision, scope
         )
-    found = await people_by_spids(session, spids)
+    found = await people_by_spids(session, spids, scope=scope)
     best: dict[str, SearchHit] = {}
     for person in found.values():
         name_score = _name_score(family_name, given_name, person)
@@ -121,9 +126,12 @@ async def _latin_candidates(
     given_name: str,
     birth_date: dt.date | None,
     birth_precision: str,
+    scope: Scope,
 ) -> set[str]:
     key = name_key(family_name, given_name)
     query = select(Person.spid).where(Person.name_key == key)
+    if not scope.unrestricted:
+        query = query.where(may_resolve(scope))
     if birth_date is not None:
         query = query.where(
             Person.birth_date >= dt.date(birth_date.year - BIRTH_YEAR_SLACK, 1, 1),
@@ -137,12 +145,16 @@ async def _latin_candidates(
         birth_date=birth_date,
         birth_precision="year" if birth_precision == "year" else "day",
     )
-    spids |= await _keyed(session, blocking_keys(record))
+    spids |= await _keyed(session, blocking_keys(record), scope)
     return spids
 
 
 async def _khmer_candidates(
-    session: AsyncSession, family_name: str, given_name: str, birth_date: dt.date | None
+    session: AsyncSession,
+    family_name: str,
+    given_name: str,
+    birth_date: dt.date | None,
+    scope: Scope,
 ) -> set[str]:
     if birth_date is None:
         raise InvalidInput(
@@ -157,13 +169,15 @@ async def _khmer_candidates(
         value = blocking_key_values(record)["kb"]
         if value:
             keys.add(f"kb:{value}")
-    return await _keyed(session, keys)
+    return await _keyed(session, keys, scope)
 
 
-async def _keyed(session: AsyncSession, keys: Iterable[str]) -> set[str]:
-    """The people holding any of the matcher's blocking ``keys`` (at most MAX_CANDIDATES)."""
+async def _keyed(session: AsyncSession, keys: Iterable[str], scope: Scope) -> set[str]:
+    """The people in ``scope`` holding any of the matcher's blocking ``keys`` (capped)."""
     wanted = sorted(keys)
     if not wanted:
         return set()
     query = select(BlockingKey.spid).where(among(session, BlockingKey.key, wanted))
+    if not scope.unrestricted:
+        query = query.join(Person, Person.spid == BlockingKey.spid).where(may_resolve(scope))
     return set(await session.scalars(query.limit(MAX_CANDIDATES)))
