@@ -1,12 +1,20 @@
-"""The gateway's HTTP face: GraphQL over HTTP, the explorer page, health and metrics."""
+"""The gateway's HTTP face: GraphQL over HTTP, the explorer page, health and metrics.
+
+``create_app`` only wires: the state the handlers read (``request.app.state.tonle``), the
+routes, and the lifespan. Who may call, and what each caller sees, is an
+:class:`~gateway.access.AccessControl`'s decision: Tonle's policies in production, a fixed
+list of keys for single-tenant use, nobody's in ``--open`` mode.
+"""
 
 from __future__ import annotations
 
 import hmac
 import json
+import logging
 import time
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -16,15 +24,26 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from gateway.access import (
+    OPEN_VIEW,
+    AccessControl,
+    AccessRefused,
+    AccessView,
+    Admission,
+    ResponseFacts,
+)
 from gateway.errors import GatewayError
 from gateway.executor import Transport
 from gateway.explorer import Explorer
 from gateway.metrics import GatewayMetrics
-from gateway.runtime import Gateway, MultipleRequestErrors, RequestError
+from gateway.runtime import Gateway, MultipleRequestErrors, PreparedRequest, RequestError
 from gateway.transport import AiohttpTransport
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 APPLICATION_JSON = "application/json"
+JSON = dict[str, Any]
+
+logger = logging.getLogger("tonle.gateway")
 
 
 class _Reply(Response):
@@ -32,6 +51,53 @@ class _Reply(Response):
 
     def __init__(self, content: Any, status: int, media_type: str, **kw: Any) -> None:
         super().__init__(orjson.dumps(content), status_code=status, media_type=media_type, **kw)
+
+
+@dataclass
+class _Open:
+    """The admission of a caller who may see the whole API schema."""
+
+    view: AccessView = OPEN_VIEW
+    subgraph_headers: Mapping[str, str] = field(default_factory=dict)
+
+    def check(self, prepared: PreparedRequest, variables: Mapping[str, Any]) -> None:
+        return None
+
+    async def complete(self, prepared: PreparedRequest, facts: ResponseFacts, outcome: str) -> None:
+        return None
+
+
+class KeyList:
+    """Single-tenant access: any of a fixed set of API keys sees the whole API schema."""
+
+    def __init__(self, keys: Mapping[str, str]) -> None:
+        self.keys = {key.encode(): partner for key, partner in keys.items()}
+
+    async def admit(self, request: Request) -> Admission:
+        given = request.headers.get("x-api-key")
+        auth = request.headers.get("authorization", "")
+        if not given and auth[:7].lower() == "bearer ":
+            given = auth[7:].strip()
+        if given and any(hmac.compare_digest(key, given.encode()) for key in self.keys):
+            return _Open()
+        raise AccessRefused(
+            "No valid partner credentials: send your API key as "
+            "'Authorization: Bearer <key>' or 'X-Api-Key: <key>'.",
+            "UNAUTHENTICATED",
+            401,
+        )
+
+
+@dataclass
+class GatewayState:
+    """What the handlers of one app share."""
+
+    gateway: Gateway
+    transport: Transport
+    metrics: GatewayMetrics
+    explorer: Explorer
+    access: AccessControl | None  # None: --open, everyone sees everything
+    open_mode: bool
 
 
 def _media_type(request: Request) -> str | None:
@@ -58,8 +124,114 @@ def _media_type(request: Request) -> str | None:
     return APPLICATION_JSON if media in ("*/*", "application/*") else media
 
 
-def _error_body(errors: list[dict[str, Any]]) -> dict[str, Any]:
+def _error_body(errors: list[JSON]) -> JSON:
     return {"errors": errors}
+
+
+def _outcome(result: JSON) -> str:
+    if "errors" not in result:
+        return "ok"
+    return "error" if result.get("data") is None else "partial"
+
+
+async def graphql_endpoint(request: Request) -> Response:
+    """GraphQL over HTTP: admit, prepare for the caller's view, run, check, answer."""
+    state: GatewayState = request.app.state.tonle
+    started = time.perf_counter()
+    if (
+        request.method == "GET"
+        and "text/html" in request.headers.get("accept", "")
+        and "query" not in request.query_params
+    ):
+        return state.explorer.page(request)
+    media = _media_type(request)
+    if media is None:
+        return JSONResponse(
+            _error_body(
+                [
+                    {
+                        "message": "Accept must allow application/graphql-response+json "
+                        "or application/json.",
+                        "extensions": {"code": "BAD_REQUEST"},
+                    }
+                ]
+            ),
+            status_code=406,
+        )
+    legacy = media == APPLICATION_JSON
+
+    def fail(
+        errors: list[JSON], status: int, *, request_error: bool = False, **kw: Any
+    ) -> Response:
+        state.metrics.requests.labels(outcome="rejected").inc()
+        # The legacy media type answers a request that could not run with 200, as the
+        # GraphQL over HTTP spec allows; refusals keep their status whatever the type.
+        if legacy and request_error and status == 400:
+            status = 200
+        return _Reply(_error_body(errors), status, media, **kw)
+
+    try:
+        admission: Admission = (
+            await state.access.admit(request) if state.access is not None else _Open()
+        )
+        params = await _read_params(request)
+        if isinstance(params, Response):
+            return params
+        query, operation_name, variables = params
+        prepared = state.gateway.prepare(query, operation_name, view=admission.view)
+        if request.method == "GET" and prepared.operation.kind != "query":
+            return fail(
+                [
+                    {
+                        "message": f"Only queries can be sent with GET; send this "
+                        f"{prepared.operation.kind} with POST.",
+                        "extensions": {"code": "BAD_REQUEST"},
+                    }
+                ],
+                405,
+                headers={"Allow": "POST"},
+            )
+        coerced = state.gateway.coerce_variables(prepared, variables)
+        admission.check(prepared, coerced)
+        facts = ResponseFacts() if state.access is not None else None
+        result = await state.gateway.run(
+            prepared,
+            coerced,
+            state.transport,
+            headers=admission.subgraph_headers,
+            facts=facts,
+        )
+        if facts is not None:
+            await admission.complete(prepared, facts, _outcome(result))
+    except AccessRefused as refused:
+        return fail([refused.as_error()], refused.status, headers=refused.headers)
+    except MultipleRequestErrors as error:
+        return fail([e.as_error() for e in error.errors], error.status, request_error=True)
+    except RequestError as error:
+        return fail([error.as_error()], error.status, request_error=True)
+    except GatewayError as error:
+        return fail(
+            [{"message": str(error), "extensions": {"code": error.code}}], 400, request_error=True
+        )
+    except Exception as error:  # a fault of ours: say so, never how
+        logger.exception("unexpected %s answering a request", error.__class__.__name__)
+        return fail(
+            [{"message": "Internal error.", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}],
+            500,
+        )
+    state.metrics.requests.labels(outcome=_outcome(result)).inc()
+    state.metrics.latency.observe(time.perf_counter() - started)
+    return _Reply(result, 200, media)
+
+
+async def health(request: Request) -> Response:
+    state: GatewayState = request.app.state.tonle
+    return JSONResponse({"status": "ok", "open": state.open_mode})
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    state: GatewayState = request.app.state.tonle
+    return Response(state.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
 
 def create_app(
@@ -67,20 +239,22 @@ def create_app(
     *,
     transport: Transport | None = None,
     open_mode: bool = False,
+    access: AccessControl | None = None,
     partner_keys: Mapping[str, str] | None = None,
     subgraph_timeout_s: float = 10.0,
     subgraph_timeouts: Mapping[str, float] | None = None,
     gateway_secret: str | None = None,
     subgraph_urls: Mapping[str, str] | None = None,
+    background: Callable[[], AbstractAsyncContextManager[None]] | None = None,
 ) -> Starlette:
     """The Starlette app serving ``gateway``.
 
-    Unless ``open_mode`` is set, every GraphQL request must carry one of
-    ``partner_keys`` (key -> partner name) as ``Authorization: Bearer <key>`` or
-    ``X-Api-Key``.
+    Exactly one of: ``open_mode`` (no authentication, no policies), ``access`` (an access
+    control such as Tonle's policies) or ``partner_keys`` (key -> partner name: any key
+    sees the whole API schema). ``background`` runs for the app's lifetime (a policy
+    store's polling, an access log's writer).
     """
     metrics = GatewayMetrics()
-    own_transport = transport is None
     urls = {**gateway.subgraph_urls(), **(subgraph_urls or {})}
     for label, names in (("URL", subgraph_urls), ("timeout", subgraph_timeouts)):
         unknown = sorted(set(names or {}) - set(gateway.subgraph_urls()))
@@ -89,6 +263,12 @@ def create_app(
                 f"a subgraph {label} is set for {', '.join(unknown)}, which the supergraph "
                 f"does not have; its subgraphs are {', '.join(sorted(gateway.subgraph_urls()))}."
             )
+    if sum((open_mode, access is not None, partner_keys is not None)) != 1:
+        raise ValueError(
+            "choose one of open mode, an access control or a list of partner keys; "
+            "a gateway that authenticates no one must say so with open mode"
+        )
+    own_transport = transport is None
     active: Transport = transport or AiohttpTransport(
         urls,
         timeout_s=subgraph_timeout_s,
@@ -96,116 +276,33 @@ def create_app(
         gateway_secret=gateway_secret,
         on_request=metrics.subgraph_request,
     )
-    keys = dict(partner_keys or {})
     explorer = Explorer()
-
-    def authenticate(request: Request) -> str | None:
-        if open_mode:
-            return "open"
-        given = request.headers.get("x-api-key")
-        auth = request.headers.get("authorization", "")
-        if not given and auth.lower().startswith("bearer "):
-            given = auth[7:].strip()
-        if not given:
-            return None
-        for key, partner in keys.items():
-            if hmac.compare_digest(key.encode(), given.encode()):
-                return partner
-        return None
-
-    async def graphql(request: Request) -> Response:
-        started = time.perf_counter()
-        media = _media_type(request)
-        if (
-            request.method == "GET"
-            and "text/html" in request.headers.get("accept", "")
-            and "query" not in request.query_params
-        ):
-            return explorer.page(request)
-        if media is None:
-            return JSONResponse(
-                _error_body(
-                    [
-                        {
-                            "message": "Accept must allow application/graphql-response+json "
-                            "or application/json.",
-                            "extensions": {"code": "BAD_REQUEST"},
-                        }
-                    ]
-                ),
-                status_code=406,
-            )
-        legacy = media == APPLICATION_JSON
-
-        def fail(errors: list[dict[str, Any]], status: int, **kw: Any) -> Response:
-            metrics.requests.labels(outcome="rejected").inc()
-            return _Reply(
-                _error_body(errors), 200 if legacy and status == 400 else status, media, **kw
-            )
-
-        partner = authenticate(request)
-        if partner is None:
-            return fail(
-                [
-                    {
-                        "message": "No valid partner credentials: send your API key as "
-                        "'Authorization: Bearer <key>' or 'X-Api-Key: <key>'.",
-                        "extensions": {"code": "UNAUTHENTICATED"},
-                    }
-                ],
-                401,
-            )
-
-        params = await _read_params(request)
-        if isinstance(params, Response):
-            return params
-        query, operation_name, variables = params
-        try:
-            prepared = gateway.prepare(query, operation_name)
-            if request.method == "GET" and prepared.operation.kind != "query":
-                return fail(
-                    [
-                        {
-                            "message": f"Only queries can be sent with GET; send this "
-                            f"{prepared.operation.kind} with POST.",
-                            "extensions": {"code": "BAD_REQUEST"},
-                        }
-                    ],
-                    405,
-                    headers={"Allow": "POST"},
-                )
-            coerced = gateway.coerce_variables(prepared, variables)
-        except MultipleRequestErrors as error:
-            return fail([e.as_error() for e in error.errors], error.status)
-        except RequestError as error:
-            return fail([error.as_error()], error.status)
-        except GatewayError as error:
-            return fail([{"message": str(error), "extensions": {"code": error.code}}], 400)
-        result = await gateway.run(prepared, coerced, active)
-        metrics.requests.labels(outcome="errors" if "errors" in result else "ok").inc()
-        metrics.latency.observe(time.perf_counter() - started)
-        return _Reply(result, 200, media)
-
-    async def health(_: Request) -> Response:
-        return JSONResponse({"status": "ok", "open": open_mode})
-
-    async def metrics_endpoint(_: Request) -> Response:
-        return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        yield
-        if own_transport and isinstance(active, AiohttpTransport):
-            await active.close()
+        async with AsyncExitStack() as stack:
+            if background is not None:
+                await stack.enter_async_context(background())
+            yield
+            if own_transport and isinstance(active, AiohttpTransport):
+                await active.close()
 
     app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
             Route("/health", health),
             Route("/metrics", metrics_endpoint),
             *explorer.routes,
         ],
         lifespan=lifespan,
+    )
+    app.state.tonle = GatewayState(
+        gateway=gateway,
+        transport=active,
+        metrics=metrics,
+        explorer=explorer,
+        access=KeyList(partner_keys) if partner_keys is not None else access,
+        open_mode=open_mode,
     )
     app.state.metrics = metrics
     app.state.gateway = gateway
@@ -240,7 +337,10 @@ async def _read_params(
         except orjson.JSONDecodeError:
             return _bad_request("The request body is not valid JSON.")
         if not isinstance(raw, dict):
-            return _bad_request("The request body must be a JSON object with a 'query'.")
+            return _bad_request(
+                "The request body must be one JSON object with a 'query'; "
+                "batched requests (a JSON array) are not accepted."
+            )
     query = raw.get("query")
     if not isinstance(query, str) or not query.strip():
         return _bad_request("The request has no 'query': send the GraphQL document as a string.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -34,9 +35,27 @@ class SubgraphFetchError(Exception):
 
 
 class Transport(Protocol):
-    """Sends one GraphQL request to a named subgraph and returns its JSON response."""
+    """Sends one GraphQL request to a named subgraph and returns its JSON response.
 
-    async def send(self, service: str, payload: bytes) -> JSON: ...
+    ``headers`` are the request's own (the caller's, for the subgraphs to read).
+    """
+
+    async def send(
+        self, service: str, payload: bytes, headers: Mapping[str, str] | None = None
+    ) -> JSON: ...
+
+
+@dataclass(frozen=True)
+class _WithHeaders:
+    """A transport that adds one request's headers to each of its fetches."""
+
+    transport: Transport
+    headers: Mapping[str, str]
+
+    async def send(
+        self, service: str, payload: bytes, headers: Mapping[str, str] | None = None
+    ) -> JSON:
+        return await self.transport.send(service, payload, {**self.headers, **(headers or {})})
 
 
 @dataclass
@@ -48,10 +67,18 @@ class Execution:
 
 
 async def execute_plan(
-    plan: QueryPlan, transport: Transport, variables: dict[str, Any]
+    plan: QueryPlan,
+    transport: Transport,
+    variables: dict[str, Any],
+    headers: Mapping[str, str] | None = None,
 ) -> Execution:
-    """Run every fetch of ``plan``; failures become errors, never exceptions."""
+    """Run every fetch of ``plan``; failures become errors, never exceptions.
+
+    ``headers`` go with every subgraph request of this run.
+    """
     state = Execution()
+    if headers:
+        transport = _WithHeaders(transport, headers)
     if plan.node is not None:
         await _run(plan.node, transport, variables, state)
     return state

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
@@ -20,13 +22,17 @@ from graphql import (
 )
 from graphql.execution.values import get_variable_values
 
+from gateway.access import OPEN_VIEW, AccessView, ResponseFacts
 from gateway.api_schema import build_api_schema
+from gateway.authorization import AuthorizationRules
 from gateway.errors import GatewayError
 from gateway.executor import Transport, execute_plan
 from gateway.operation import INTROSPECTION_FIELDS_LOCAL, PreparedOperation, prepare_operation
 from gateway.planner import QueryPlanner
 from gateway.query_plan import QueryPlan
+from gateway.schema_view import api_document, restrict_schema
 from gateway.shaping import ShapeCache, Shaper
+from gateway.subjects import with_subject_keys
 from gateway.supergraph import Supergraph, load_supergraph
 
 JSON = dict[str, Any]
@@ -53,13 +59,18 @@ class RequestError(GatewayError):
 
 @dataclass(frozen=True)
 class PreparedRequest:
-    """Everything about one (document, operation name) that does not depend on variables."""
+    """Everything about one (view, document, operation name) that does not depend on variables."""
 
     document: DocumentNode
     operation: PreparedOperation
     plan: QueryPlan
     introspection: DocumentNode | None
     shape_cache: ShapeCache
+    view: AccessView = OPEN_VIEW
+    schema: GraphQLSchema | None = None  # the view's schema (None: the API schema)
+    document_hash: str = ""  # SHA-256 of the document as sent
+    # What an access control works out once per prepared request (usage, costs).
+    memo: dict[str, Any] = field(default_factory=dict)
 
 
 def _locations(error: GraphQLError) -> list[JSON] | None:
@@ -71,12 +82,18 @@ def _locations(error: GraphQLError) -> list[JSON] | None:
 class Gateway:
     """One supergraph, its API schema and planner, and the plan cache."""
 
-    def __init__(self, supergraph: Supergraph, *, plan_cache_size: int = 2048) -> None:
+    def __init__(
+        self, supergraph: Supergraph, *, plan_cache_size: int = 2048, view_cache_size: int = 256
+    ) -> None:
         self.supergraph = supergraph
         self.api_schema: GraphQLSchema = build_api_schema(supergraph)
         self.planner = QueryPlanner(supergraph, self.api_schema)
+        self.authorization = AuthorizationRules.of(supergraph)
         self.plan_cache_size = plan_cache_size
+        self.view_cache_size = view_cache_size
         self._cache: OrderedDict[tuple[str, str, str | None], PreparedRequest] = OrderedDict()
+        self._schemas: OrderedDict[str, GraphQLSchema] = OrderedDict()
+        self._api_document: DocumentNode | None = None
 
     @classmethod
     def from_sdl(cls, sdl: str, **kwargs: Any) -> Gateway:
@@ -87,31 +104,61 @@ class Gateway:
 
     # -- preparing ----------------------------------------------------------------------
 
-    def prepare(self, query: str, operation_name: str | None, *, view: str = "") -> PreparedRequest:
-        """Parse, validate and plan, or take the result from the cache.
+    def schema_for(self, view: AccessView) -> GraphQLSchema:
+        """The schema a view sees: built once per view key, then looked up."""
+        if view.filter is None and view.grants is None:
+            return self.api_schema
+        schema = self._schemas.get(view.key)
+        if schema is not None:
+            self._schemas.move_to_end(view.key)
+            return schema
+        if self._api_document is None:
+            self._api_document = api_document(self.api_schema)
+        roots = {
+            kind: root.name
+            for kind, root in (
+                ("query", self.api_schema.query_type),
+                ("mutation", self.api_schema.mutation_type),
+                ("subscription", self.api_schema.subscription_type),
+            )
+            if root is not None
+        }
+        schema = restrict_schema(
+            self._api_document,
+            roots,
+            view_filter=view.filter,
+            grants=view.grants,
+            rules=self.authorization,
+        )
+        self._schemas[view.key] = schema
+        if len(self._schemas) > self.view_cache_size:
+            self._schemas.popitem(last=False)
+        return schema
 
-        ``view`` names the schema view the request runs against; a partner's policy
-        view will key its own plans here.
-        """
-        key = (view, query, operation_name)
+    def prepare(
+        self, query: str, operation_name: str | None, *, view: AccessView = OPEN_VIEW
+    ) -> PreparedRequest:
+        """Parse, validate against the view's schema and plan, or take it from the cache."""
+        key = (view.key, query, operation_name)
         cached = self._cache.get(key)
         if cached is not None:
             self._cache.move_to_end(key)
             return cached
-        prepared = self._prepare(query, operation_name)
+        prepared = self._prepare(query, operation_name, view)
         self._cache[key] = prepared
         if len(self._cache) > self.plan_cache_size:
             self._cache.popitem(last=False)
         return prepared
 
-    def _prepare(self, query: str, operation_name: str | None) -> PreparedRequest:
+    def _prepare(self, query: str, operation_name: str | None, view: AccessView) -> PreparedRequest:
+        schema = self.schema_for(view)
         try:
             document = parse(query)
         except GraphQLError as error:
             raise RequestError(
                 error.message, "GRAPHQL_PARSE_FAILED", locations=_locations(error)
             ) from None
-        errors = validate(self.api_schema, document)
+        errors = validate(schema, document)
         if errors:
             first = errors[0]
             raise MultipleRequestErrors(
@@ -137,13 +184,21 @@ class Gateway:
                 "OPERATION_RESOLUTION_FAILURE",
             )
         operation = prepare_operation(document, operation_node)
-        plan = self.planner.plan(operation)
+        planned = operation
+        if view.subjects:
+            # The keys of the people a response holds are fetched even when the caller
+            # did not ask for them: the access log must say whose data left.
+            planned = with_subject_keys(operation, self.api_schema, view.subjects)
+        plan = self.planner.plan(planned)
         return PreparedRequest(
             document=document,
             operation=operation,
             plan=plan,
             introspection=_introspection_document(document, operation_node),
             shape_cache=ShapeCache(),
+            view=view,
+            schema=schema if schema is not self.api_schema else None,
+            document_hash=hashlib.sha256(query.encode()).hexdigest(),
         )
 
     # -- running ------------------------------------------------------------------------
@@ -152,7 +207,8 @@ class Gateway:
         self, prepared: PreparedRequest, variables: dict[str, Any] | None
     ) -> dict[str, Any]:
         definitions = prepared.operation.definition.variable_definitions or ()
-        coerced = get_variable_values(self.api_schema, definitions, variables or {})
+        schema = prepared.schema or self.api_schema
+        coerced = get_variable_values(schema, definitions, variables or {})
         if isinstance(coerced, list):
             raise MultipleRequestErrors(
                 [
@@ -164,33 +220,47 @@ class Gateway:
         return coerced.coerced
 
     async def run(
-        self, prepared: PreparedRequest, variables: dict[str, Any], transport: Transport
+        self,
+        prepared: PreparedRequest,
+        variables: dict[str, Any],
+        transport: Transport,
+        *,
+        headers: Mapping[str, str] | None = None,
+        facts: ResponseFacts | None = None,
     ) -> JSON:
-        """Execute a prepared request; subgraph failures become errors in the result."""
+        """Execute a prepared request; subgraph failures become errors in the result.
+
+        ``headers`` go with every subgraph request; ``facts``, when given, is filled with
+        what the response holds (fields, subjects, counted values).
+        """
         operation = prepared.operation
-        execution = await execute_plan(prepared.plan, transport, variables)
+        schema = prepared.schema or self.api_schema
+        execution = await execute_plan(prepared.plan, transport, variables, headers)
         data = execution.data
         errors = execution.errors
         if prepared.introspection is not None:
-            result = execute(self.api_schema, prepared.introspection, variable_values=variables)
+            result = execute(schema, prepared.introspection, variable_values=variables)
             assert isinstance(result, ExecutionResult)  # introspection never awaits
             if result.data:
                 data.update(result.data)
             errors.extend(dict(e.formatted) for e in result.errors or ())
         root = {
-            "query": self.api_schema.query_type,
-            "mutation": self.api_schema.mutation_type,
-            "subscription": self.api_schema.subscription_type,
+            "query": schema.query_type,
+            "mutation": schema.mutation_type,
+            "subscription": schema.subscription_type,
         }[operation.kind]
         assert root is not None
         shaper = Shaper(
-            self.api_schema,
+            schema,
             variables,
             errors,
             has_conditions=operation.has_conditions,
             cache=prepared.shape_cache,
+            view=prepared.view,
+            facts=facts,
         )
         shaped = shaper.shape_root(root, operation.selections, data)
+        shaper.finish_facts()
         response: JSON = {}
         if errors:
             response["errors"] = errors

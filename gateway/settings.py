@@ -57,7 +57,6 @@ class GatewaySettings:
     subgraph_timeout_s: float = 10.0
     subgraph_timeouts: dict[str, float] = field(default_factory=dict)
     gateway_secret: str | None = None
-    partner_keys_file: str | None = None
     plan_cache_size: int = 2048
     subgraph_urls: dict[str, str] = field(default_factory=dict)
 
@@ -71,7 +70,6 @@ class GatewaySettings:
             subgraph_timeout_s=_float("TONLE_SUBGRAPH_TIMEOUT_S", 10.0),
             subgraph_timeouts=_timeouts("TONLE_SUBGRAPH_TIMEOUTS"),
             gateway_secret=os.environ.get("TONLE_GATEWAY_SECRET") or None,
-            partner_keys_file=os.environ.get("TONLE_PARTNER_KEYS_FILE") or None,
             subgraph_urls=_pairs(
                 "TONLE_SUBGRAPH_URLS", "TONLE_SUBGRAPH_URLS=identity=http://127.0.0.1:4001/graphql"
             ),

@@ -29,6 +29,7 @@ from graphql import (
     VariableNode,
 )
 
+from gateway.access import OPEN_VIEW, SUBJECT_KEY, AccessView, ResponseFacts
 from gateway.operation import FieldSelection, FragmentSelection, Selection
 
 _BUBBLE: Any = object()
@@ -43,6 +44,8 @@ LEAF_NON_NULL = 1  # non-null scalar: copied, or the object bubbles
 TYPENAME = 2
 RAW = 3  # introspection answered by graphql-core, already shaped
 OTHER = 4
+MASKED = 5  # a value the caller sees only masked
+COUNTED = 6  # a value the caller's limits count
 
 CompiledField = tuple[str, str, int, GraphQLOutputType | None, tuple[Selection, ...] | None]
 ObjectLike = GraphQLObjectType | GraphQLInterfaceType
@@ -55,6 +58,8 @@ class ShapeCache:
         self.collected: dict[tuple[int, str], CollectedFields] = {}
         self.compiled: dict[tuple[int, str], list[CompiledField]] = {}
         self.merged: dict[tuple[int, ...], tuple[Selection, ...]] = {}
+        # id of a compiled list -> the "Type.field" names it emits, for the access log
+        self.field_names: dict[int, tuple[str, ...]] = {}
 
 
 def materialize(path: LinkedPath) -> list[str | int]:
@@ -77,11 +82,19 @@ class Shaper:
         *,
         has_conditions: bool,
         cache: ShapeCache | None = None,
+        view: AccessView = OPEN_VIEW,
+        facts: ResponseFacts | None = None,
     ) -> None:
         self.schema = schema
         self.variables = variables
         self.errors = errors
         self.has_conditions = has_conditions
+        self.masks = view.masks
+        self.counted = view.counted
+        self.subjects = view.subjects if facts is not None else {}
+        self.facts = facts
+        # compiled lists of fields emitted, by id, for the fields the response holds
+        self.emitted: dict[int, list[CompiledField]] = {}
         # Collected fields depend only on the selections and runtime type when the
         # operation has no @skip/@include, so a plan-level cache may be shared.
         self.cache = cache if cache is not None and not has_conditions else ShapeCache()
@@ -169,7 +182,11 @@ class Shaper:
             if field_def is None:
                 continue
             type_ = field_def.type
-            if isinstance(type_, GraphQLScalarType):
+            if (runtime.name, first.name) in self.masks:
+                kind = MASKED
+            elif (runtime.name, first.name) in self.counted:
+                kind = COUNTED
+            elif isinstance(type_, GraphQLScalarType):
                 kind = LEAF
             elif isinstance(type_, GraphQLNonNull) and isinstance(type_.of_type, GraphQLScalarType):
                 kind = LEAF_NON_NULL
@@ -180,6 +197,9 @@ class Shaper:
                 sub = first.selections if len(sels) == 1 else self._merged(sels)
             found.append((response_key, first.name, kind, type_, sub))
         self.cache.compiled[key] = found
+        self.cache.field_names[id(found)] = tuple(
+            f"{runtime.name}.{name}" for _, name, kind, _, _ in found if kind not in (TYPENAME, RAW)
+        )
         return found
 
     def _merged(self, sels: list[FieldSelection]) -> tuple[Selection, ...]:
@@ -221,7 +241,12 @@ class Shaper:
     ) -> Any:
         result: JSON = {}
         get = value.get
-        for key, name, kind, type_, sub in self.compiled(selections, runtime):
+        compiled = self.compiled(selections, runtime)
+        if self.facts is not None:
+            self.emitted[id(compiled)] = compiled
+            if runtime.name in self.subjects:
+                self._subject(value, runtime.name)
+        for key, name, kind, type_, sub in compiled:
             if kind == LEAF:
                 result[key] = get(key)
             elif kind == LEAF_NON_NULL:
@@ -237,6 +262,17 @@ class Shaper:
                 result[key] = runtime.name
             elif kind == RAW:
                 result[key] = get(key)
+            elif kind in (MASKED, COUNTED):
+                assert type_ is not None
+                item = get(key)
+                if kind == MASKED:
+                    item = self.masks[(runtime.name, name)](item)
+                completed = self._complete(item, type_, sub, (path, key), runtime, name)
+                if completed is _BUBBLE:
+                    return _BUBBLE
+                result[key] = completed
+                if completed is not None and (runtime.name, name) in self.counted:
+                    self._count(f"{runtime.name}.{name}", completed)
             else:
                 assert type_ is not None
                 completed = self._complete(get(key), type_, sub, (path, key), runtime, name)
@@ -292,6 +328,29 @@ class Shaper:
             )
             return None
         return value
+
+    # -- what the response holds --------------------------------------------------------
+
+    def _subject(self, value: JSON, type_name: str) -> None:
+        assert self.facts is not None
+        found = value.get(SUBJECT_KEY)
+        if found is None:
+            found = value.get(self.subjects[type_name])
+        if found is not None:
+            self.facts.subjects.setdefault(type_name, set()).add(str(found))
+
+    def _count(self, name: str, value: Any) -> None:
+        if self.facts is not None:
+            counts = self.facts.counts
+            counts[name] = counts.get(name, 0) + (len(value) if isinstance(value, list) else 1)
+
+    def finish_facts(self) -> None:
+        """Note the fields the response holds (call once, after shaping)."""
+        if self.facts is None:
+            return
+        names = self.cache.field_names
+        for compiled in self.emitted.values():
+            self.facts.fields.update(names.get(id(compiled), ()))
 
     def _note_error_path(self, path: list[Any]) -> None:
         self.error_paths.add(tuple(path))

@@ -41,6 +41,8 @@ LINK_SPEC = "https://specs.apollo.dev/link/"
 JOIN_SPEC = "https://specs.apollo.dev/join/"
 SUPPORTED_JOIN_VERSIONS = ("v0.2", "v0.3", "v0.4", "v0.5")
 EXECUTION_SPECS = ("link", "join", "inaccessible", "tag", "core")
+# Apollo's authorization directives: enforced by the gateway, absent from the API schema.
+SECURITY_SPECS = ("authenticated", "requiresScopes", "policy")
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,8 @@ class Supergraph:
     tag_name: str | None
     spec_prefixes: frozenset[str]
     spec_directive_names: frozenset[str]
+    # spec ("authenticated", "requiresScopes", "policy") -> its directive's name here
+    security_directives: dict[str, str] = field(default_factory=dict)
 
     def type_info(self, name: str) -> TypeInfo:
         return self.types[name]
@@ -277,9 +281,13 @@ def load_supergraph(sdl: str, *, override_labels: frozenset[str] = frozenset()) 
     types = _read_types(document, join, subgraphs)
     _apply_progressive_overrides(types, subgraphs, override_labels)
 
-    spec_prefixes = frozenset(f"{p}__" for n, p in prefixes.items() if n in EXECUTION_SPECS)
-    spec_directives = {p for n, p in prefixes.items() if n in EXECUTION_SPECS}
-    spec_directives |= {d for d in (inaccessible, tag) if d}
+    stripped = EXECUTION_SPECS + SECURITY_SPECS
+    spec_prefixes = frozenset(f"{p}__" for n, p in prefixes.items() if n in stripped)
+    spec_directives = {p for n, p in prefixes.items() if n in stripped}
+    security = {
+        spec: found for spec in SECURITY_SPECS if (found := spec_directive(spec)) is not None
+    }
+    spec_directives |= {d for d in (inaccessible, tag, *security.values()) if d}
     return Supergraph(
         document=document,
         schema=schema,
@@ -290,6 +298,7 @@ def load_supergraph(sdl: str, *, override_labels: frozenset[str] = frozenset()) 
         tag_name=tag,
         spec_prefixes=spec_prefixes,
         spec_directive_names=frozenset(spec_directives),
+        security_directives=security,
     )
 
 

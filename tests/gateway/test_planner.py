@@ -8,6 +8,7 @@ import pytest
 from graphql import parse
 
 from gateway import Gateway, PlanningError, print_plan
+from gateway.access import AccessView
 from tests.gateway.supergraphs import local_graphs, supergraph
 
 
@@ -582,7 +583,11 @@ def test_plans_are_cached_per_document_and_operation_name() -> None:
     query = 'query A { person(spid: "1") { spid } } query B { povertyLevels }'
     assert gateway.prepare(query, "A") is gateway.prepare(query, "A")
     assert gateway.prepare(query, "A") is not gateway.prepare(query, "B")
-    assert gateway.prepare(query, "A", view="partner-x") is not gateway.prepare(query, "A")
+    partner_x = AccessView(key="partner-x")
+    assert gateway.prepare(query, "A", view=partner_x) is not gateway.prepare(query, "A")
+    assert gateway.prepare(query, "A", view=partner_x) is gateway.prepare(
+        query, "A", view=partner_x
+    )
 
 
 def test_the_api_schema_hides_the_join_machinery() -> None:
