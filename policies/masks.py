@@ -1,0 +1,164 @@
+"""Masks: rules that turn a value into a safer one of the same GraphQL type.
+
+A mask applies to a leaf field (a scalar or an enum, or a list of them); lists are masked
+item by item and null stays null. Each mask says which types it keeps valid, so that a
+policy naming a mask on a field it cannot serve is refused when it is checked, not when
+a partner's request is shaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    GraphQLEnumType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLOutputType,
+    GraphQLScalarType,
+)
+
+MaskFunction = Callable[[Any], Any]
+
+_DATE = re.compile(r"^(\d{4})(-\d{2}(-\d{2}([T ].*)?)?)?$")
+_TEXT_SCALARS = frozenset({"String", "ID"})
+_DATE_SCALARS = frozenset({"Date", "DateTime", "String"})
+
+
+def _unwrap(type_: GraphQLOutputType) -> tuple[Any, bool]:
+    """The named leaf type under lists and non-nulls, and whether the field is nullable."""
+    nullable = not isinstance(type_, GraphQLNonNull)
+    inner: Any = type_
+    while isinstance(inner, GraphQLNonNull | GraphQLList):
+        inner = inner.of_type
+    return inner, nullable
+
+
+def _each(function: MaskFunction) -> MaskFunction:
+    def masked(value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, list):
+            return [masked(item) for item in value]
+        return function(value)
+
+    return masked
+
+
+def _last4(value: Any) -> Any:
+    text = str(value)
+    return "*" * max(len(text) - 4, 0) + text[-4:]
+
+
+def _year(value: Any) -> Any:
+    text = str(value)
+    found = _DATE.match(text)
+    if found is None:
+        return None
+    year = found.group(1)
+    if found.group(2) is None:
+        return year
+    # A Date keeps its type as the first day of the year, a DateTime as its first instant;
+    # a text date that was only ever a year stays a year.
+    return f"{year}-01-01T00:00:00" if found.group(4) else f"{year}-01-01"
+
+
+def _year_text(value: Any) -> Any:
+    found = _DATE.match(str(value))
+    return found.group(1) if found else None
+
+
+def _initial(value: Any) -> Any:
+    text = str(value).strip()
+    return f"{text[0]}." if text else text
+
+
+def _commune(value: Any) -> Any:
+    text = str(value)
+    # Gazetteer codes: province 2 digits, district 4, commune 6, village 8.
+    return text[:6] if text.isdigit() and len(text) > 6 else text
+
+
+def _match_only(value: Any) -> Any:
+    return "MATCH" if value == "MATCH" else "MISMATCH"
+
+
+@dataclass(frozen=True)
+class Mask:
+    """One masking rule: its name, what it does, and which field types it keeps valid."""
+
+    name: str
+    description: str
+
+    def check(self, type_: GraphQLOutputType) -> str | None:
+        """None when the mask keeps a field of ``type_`` valid, else what is wrong."""
+        leaf, nullable = _unwrap(type_)
+        if self.name == "nullify":
+            if not nullable:
+                return "nullify needs a nullable field; hide it or use another mask"
+            return None
+        if self.name == "match_only":
+            if isinstance(leaf, GraphQLEnumType) and {"MATCH", "MISMATCH"} <= set(leaf.values):
+                return None
+            return "match_only applies to an enum with MATCH and MISMATCH values"
+        if not isinstance(leaf, GraphQLScalarType):
+            return f"{self.name} applies to scalar fields; {leaf} is not one"
+        allowed = _DATE_SCALARS if self.name == "year" else _TEXT_SCALARS
+        if leaf.name not in allowed:
+            return f"{self.name} applies to {', '.join(sorted(allowed))} fields, not {leaf.name}"
+        return None
+
+    def function(
+        self, type_: GraphQLOutputType, *, partner: str, pseudonym_key: bytes | None
+    ) -> MaskFunction:
+        """The function that masks one value of a field of ``type_`` for ``partner``."""
+        leaf, _ = _unwrap(type_)
+        if self.name == "nullify":
+            return lambda value: None
+        if self.name == "pseudonym":
+            if pseudonym_key is None:
+                raise ValueError("the pseudonym mask needs a pseudonym key (TONLE_PSEUDONYM_KEY)")
+            return _each(_pseudonymizer(pseudonym_key, partner))
+        if self.name == "year":
+            is_text = getattr(leaf, "name", "") == "String"
+            return _each(_year_text if is_text else _year)
+        return _each(_FUNCTIONS[self.name])
+
+
+def _pseudonymizer(key: bytes, partner: str) -> MaskFunction:
+    # Keyed per partner: one partner's pseudonyms cannot be joined with another's, and
+    # the same value gives the same pseudonym in every field, so rows still link up.
+    partner_key = hmac.new(key, partner.encode(), hashlib.sha256).digest()
+
+    def pseudonym(value: Any) -> str:
+        digest = hmac.new(partner_key, str(value).encode(), hashlib.sha256).digest()
+        return "ps_" + base64.b32encode(digest[:10]).decode().lower()
+
+    return pseudonym
+
+
+_FUNCTIONS: dict[str, MaskFunction] = {
+    "last4": _last4,
+    "initial": _initial,
+    "commune": _commune,
+    "match_only": _match_only,
+}
+
+MASKS: dict[str, Mask] = {
+    mask.name: mask
+    for mask in (
+        Mask("nullify", "always null"),
+        Mask("last4", "all but the last four characters starred: *****6789"),
+        Mask("year", "a date cut to its year: 1985-01-01 (a Date), 1985 (a text date)"),
+        Mask("initial", "the first letter and a full stop: S."),
+        Mask("commune", "a gazetteer code cut to its commune (6 digits)"),
+        Mask("pseudonym", "a keyed HMAC, stable per partner: ps_..."),
+        Mask("match_only", "a verification verdict cut to MATCH or MISMATCH"),
+    )
+}
