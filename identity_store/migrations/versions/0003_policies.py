@@ -142,9 +142,52 @@ def upgrade() -> None:
         sa.Column("signature", sa.String(128), nullable=False),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_access_checkpoint")),
     )
+    _append_only()
+
+
+# The access log is append-only. Triggers are defence in depth, not the proof: whoever owns
+# the database can drop them, and the hash chain with its signed checkpoints catches that.
+APPEND_ONLY = ("access_log", "access_subject", "access_checkpoint")
+
+
+def _append_only() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            """
+            CREATE FUNCTION access_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                RAISE EXCEPTION 'the access log is append-only: % on % refused',
+                    TG_OP, TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
+            END
+            $$
+            """
+        )
+        for table in APPEND_ONLY:
+            op.execute(
+                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION access_log_append_only()"
+            )
+            # TRUNCATE fires no row trigger.
+            op.execute(
+                f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION access_log_append_only()"
+            )
+        return
+    for table in APPEND_ONLY:
+        for action in ("UPDATE", "DELETE"):
+            op.execute(
+                f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, 'the access log is append-only: {action} on "
+                f"{table} refused'); END"
+            )
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        for table in APPEND_ONLY:
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
+        op.execute("DROP FUNCTION IF EXISTS access_log_append_only()")
     for table in (
         "access_checkpoint",
         "access_subject",
