@@ -38,21 +38,43 @@ from policies.audit.keys import (
     public_key_from_env,
     signing_key_from_env,
 )
+from policies.audit.queries import (
+    MAX_PAGE_SIZE,
+    AccessPage,
+    AccessSummary,
+    search_accesses,
+    who_saw,
+)
+from policies.audit.records import HOUSEHOLD, PERSON
+from policies.audit.report import Finding, FindingKind, VerifyReport
+from policies.audit.verify import verify
+from policies.audit.walk import ChainWalk
+from policies.audit.writer import AccessLog
 
 __all__ = [
     "CANONICAL_VERSION",
     "GENESIS_HASH",
+    "HOUSEHOLD",
+    "MAX_PAGE_SIZE",
     "OUTCOMES",
+    "PERSON",
     "PUBLIC_KEY_ENV",
     "SIGNING_KEY_ENV",
     "AccessEntry",
+    "AccessLog",
     "AccessLogUnavailable",
+    "AccessPage",
+    "AccessSummary",
     "AuditError",
+    "ChainWalk",
     "Checkpoint",
+    "Finding",
+    "FindingKind",
     "InvalidAccessCursor",
     "KeyFiles",
     "Outcome",
     "SigningKeyError",
+    "VerifyReport",
     "canonical",
     "chain_hash",
     "checkpoint_message",
@@ -63,7 +85,10 @@ __all__ = [
     "load_signing_key",
     "public_key_from_env",
     "record_hash",
+    "search_accesses",
     "sign_checkpoint",
     "signature_holds",
     "signing_key_from_env",
+    "verify",
+    "who_saw",
 ]
