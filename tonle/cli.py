@@ -152,9 +152,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--people", type=int, default=2000, help="synthetic population size")
     demo.set_defaults(func=cmd_demo)
 
+    from tonle.audit import add_parser as add_audit
     from tonle.dedup import add_parser as add_dedup
 
     add_dedup(sub)
+    add_audit(sub)
     return parser
 
 
