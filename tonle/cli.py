@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -44,7 +43,7 @@ def cmd_gateway(args: argparse.Namespace) -> int:
         )
     gateway = _load_gateway(supergraph)
     open_mode = args.open or settings.open_mode
-    keys: dict[str, str] = {}
+    access = lifespan = None
     if open_mode:
         print(
             "WARNING: --open: partner authentication and access policies are OFF. "
@@ -53,19 +52,21 @@ def cmd_gateway(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     else:
-        keys_file = args.partner_keys or settings.partner_keys_file
-        if not keys_file:
-            raise SystemExit(
-                "no partner credentials are configured: give --partner-keys FILE "
-                '(JSON {"<api key>": "<partner>"}) or TONLE_PARTNER_KEYS_FILE, '
-                "or run with --open for development."
+        from policies.errors import PolicyError
+        from policies.service import PolicySettings, policy_enforcement
+
+        try:
+            access, lifespan = policy_enforcement(
+                gateway.api_schema, PolicySettings.from_env(args.database)
             )
-        keys = json.loads(Path(keys_file).read_text(encoding="utf-8"))
+        except PolicyError as error:
+            raise SystemExit(f"tonle gateway: {error}") from None
     try:
         app = create_app(
             gateway,
             open_mode=open_mode,
-            partner_keys=keys,
+            access=access,
+            background=lifespan,
             subgraph_timeout_s=settings.subgraph_timeout_s,
             subgraph_timeouts=settings.subgraph_timeouts,
             gateway_secret=settings.gateway_secret,
@@ -125,7 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="turn off partner authentication and policies (conformance runs, development)",
     )
-    gw.add_argument("--partner-keys", help='JSON file {"<api key>": "<partner>"}')
+    gw.add_argument(
+        "--database",
+        metavar="URL",
+        help="the registry database holding partners, policies and the access log "
+        "(default: TONLE_DATABASE_URL, else the demo's .tonle/registry.db)",
+    )
     gw.set_defaults(func=cmd_gateway)
 
     plan = sub.add_parser("plan", help="print the query plan of an operation")
@@ -154,8 +160,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     from tonle.audit import add_parser as add_audit
     from tonle.dedup import add_parser as add_dedup
+    from tonle.partner_commands import add_parser as add_partners
+    from tonle.policy_commands import add_parser as add_policies
 
     add_dedup(sub)
+    add_partners(sub)
+    add_policies(sub)
     add_audit(sub)
     return parser
 

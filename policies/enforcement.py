@@ -1,0 +1,463 @@
+"""The gateway's access control from the policy store: who calls, for what, seeing what.
+
+In the order of DESIGN.md's request flow: authenticate (API key by hash, or the CamDX
+client from a trusted security server), check the declared purpose against the
+partner's agreements and their dates, take a request from the partner's rate budget, and
+hand the gateway the partner's view (cached per partner, purpose and policy version).
+Before anything is fetched the admission checks the request's limits; after shaping it
+checks what the response holds against them, and writes the access log record — the
+response leaves only once that record is committed.
+
+This module implements ``gateway.access``'s protocol; it is the one place where policies
+import the gateway, and only that protocol module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import ipaddress
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol, cast
+
+from graphql import (
+    GraphQLInterfaceType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    GraphQLUnionType,
+    IntValueNode,
+    OperationType,
+    VariableNode,
+    get_named_type,
+)
+from starlette.requests import Request
+
+from gateway.access import AccessRefused, AccessView, Grants, Mask, ResponseFacts
+from policies.audit import AccessEntry, AccessLogUnavailable, Outcome
+from policies.caller import Caller
+from policies.cedar import Catalogue
+from policies.document import Agreement
+from policies.errors import PolicyError
+from policies.keys import key_id_of, same_key
+from policies.masks import MASKS
+from policies.ratelimit import RateLimiter
+from policies.repository import PartnerRecord
+from policies.store import PolicyState, PolicyStore
+from policies.views import View, decide_view
+
+if TYPE_CHECKING:
+    from gateway.runtime import PreparedRequest
+
+PURPOSE_HEADER = "x-purpose"
+END_USER_HEADER = "x-tonle-end-user"
+XROAD_CLIENT_HEADER = "x-road-client"
+XROAD_USER_HEADER = "x-road-userid"
+PAGE_SIZE_ARGUMENT = "first"
+# The partner's own user: printable, no control characters, a sensible length.
+_END_USER = re.compile(r"^[\w.@+:/ -]{1,200}$")
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class AccessLogWriter(Protocol):
+    async def append(self, entry: AccessEntry) -> int: ...
+
+
+def _refuse(message: str, code: str, status: int, **kw: Any) -> AccessRefused:
+    return AccessRefused(message, code, status, **kw)
+
+
+@dataclass(frozen=True)
+class PreparedView:
+    """A view and what the gateway needs of it, built once."""
+
+    policy: View
+    access: AccessView
+
+
+class PolicyAccess:
+    """Admits partners to the gateway under the published policy."""
+
+    def __init__(
+        self,
+        store: PolicyStore,
+        api_schema: GraphQLSchema,
+        *,
+        access_log: AccessLogWriter | None,
+        pseudonym_key: bytes | None = None,
+        security_servers: Sequence[Network] = (),
+        limiter: RateLimiter | None = None,
+        today: Callable[[], dt.date] = lambda: dt.datetime.now(dt.UTC).date(),
+    ) -> None:
+        self.store = store
+        self.api_schema = api_schema
+        self.access_log = access_log
+        self.pseudonym_key = pseudonym_key
+        self.security_servers = tuple(security_servers)
+        self.limiter = limiter or RateLimiter()
+        self.today = today
+        self._views: dict[tuple[Any, ...], PreparedView] = {}
+
+    @classmethod
+    def catalogue_of(cls, api_schema: GraphQLSchema) -> Catalogue:
+        return Catalogue.of(api_schema)
+
+    # -- admission ------------------------------------------------------------------------
+
+    async def admit(self, request: Request) -> PartnerAdmission:
+        state = self.store.state
+        partner, end_user = self._authenticate(request, state)
+        purpose = request.headers.get(PURPOSE_HEADER, "").strip()
+        document = state.published.document if state.published else None
+        purposes = document.purposes_of(partner.code) if document else []
+        if not purpose:
+            raise _refuse(
+                "Declare why you ask: send the X-Purpose header with one of your purposes ("
+                + (", ".join(purposes) or "none is agreed yet; ask the registry")
+                + ").",
+                "BAD_REQUEST",
+                400,
+                extensions={"purposes": purposes},
+            )
+        if document is None or state.cedar is None:
+            raise _refuse(
+                "No access policy is published yet, so no partner can be served; "
+                "a policy admin must publish one (tonle policies publish).",
+                "FORBIDDEN_PURPOSE",
+                403,
+            )
+        agreement = document.agreement(partner.code, purpose)
+        if agreement is None:
+            raise _refuse(
+                f"You have no agreement for the purpose {purpose[:64]!r}; your purposes: "
+                + (", ".join(purposes) or "none")
+                + ".",
+                "FORBIDDEN_PURPOSE",
+                403,
+                extensions={"purposes": purposes},
+            )
+        today = self.today()
+        if not agreement.valid_on(today):
+            span = (
+                f"from {agreement.valid_from or 'the start'} to {agreement.valid_until or 'no end'}"
+            )
+            raise _refuse(
+                f"Your agreement for {purpose!r} is valid {span}, not today ({today}); "
+                "ask the registry to renew it.",
+                "FORBIDDEN_PURPOSE",
+                403,
+            )
+        wait = self.limiter.take((partner.code, "requests"), agreement.limits.requests_per_minute)
+        if wait is not None:
+            seconds = max(1, math.ceil(wait))
+            raise _refuse(
+                f"Too many requests: your agreement allows "
+                f"{agreement.limits.requests_per_minute} a minute. Retry after {seconds} s.",
+                "RATE_LIMITED",
+                429,
+                headers={"Retry-After": str(seconds)},
+            )
+        prepared = self._view(state, partner, agreement)
+        view = prepared.policy
+        caller = Caller(
+            partner=partner.code,
+            purpose=purpose,
+            end_user=end_user,
+            scope=view.scope,
+            operator=partner.operator,
+            programmes=agreement.programmes,
+        )
+        return PartnerAdmission(
+            access=self,
+            view=prepared.access,
+            policy=view,
+            caller=caller,
+            subgraph_headers=caller.headers(),
+        )
+
+    def _authenticate(
+        self, request: Request, state: PolicyState
+    ) -> tuple[PartnerRecord, str | None]:
+        headers = request.headers
+        end_user = headers.get(END_USER_HEADER)
+        client = headers.get(XROAD_CLIENT_HEADER)
+        given = headers.get("x-api-key")
+        auth = headers.get("authorization", "")
+        if not given and auth[:7].lower() == "bearer ":
+            given = auth[7:].strip()
+        partner: PartnerRecord | None = None
+        if given:
+            partner = self._by_key(given, state)
+        elif client and self._from_security_server(request):
+            code = state.by_xroad_client.get(client)
+            partner = state.partners.get(code) if code else None
+            end_user = end_user or headers.get(XROAD_USER_HEADER)
+        if partner is None:
+            hint = (
+                " X-Road-Client is trusted only from the configured CamDX security servers."
+                if client and not given
+                else ""
+            )
+            raise _refuse(
+                "No valid partner credentials: send your API key as "
+                "'Authorization: Bearer <key>' or 'X-Api-Key: <key>'; a key that is unknown, "
+                "expired or revoked is refused." + hint,
+                "UNAUTHENTICATED",
+                401,
+                headers={"WWW-Authenticate": 'Bearer realm="tonle"'},
+            )
+        if end_user is not None and not _END_USER.match(end_user):
+            raise _refuse(
+                "X-Tonle-End-User must be 1 to 200 letters, digits, spaces or . @ + : / _ -.",
+                "BAD_REQUEST",
+                400,
+            )
+        return partner, end_user
+
+    def _by_key(self, given: str, state: PolicyState) -> PartnerRecord | None:
+        key_id = key_id_of(given)
+        key = state.keys.get(key_id) if key_id else None
+        if key is None or not same_key(given, key.key_hash):
+            return None
+        if not key.usable(dt.datetime.now(dt.UTC)):
+            return None
+        return state.partners.get(key.partner)
+
+    def _from_security_server(self, request: Request) -> bool:
+        if request.client is None or not self.security_servers:
+            return False
+        try:
+            address = ipaddress.ip_address(request.client.host)
+        except ValueError:
+            return False
+        return any(address in network for network in self.security_servers)
+
+    # -- views ----------------------------------------------------------------------------
+
+    def _view(
+        self, state: PolicyState, partner: PartnerRecord, agreement: Agreement
+    ) -> PreparedView:
+        assert state.published is not None and state.cedar is not None
+        key = (partner.facts, agreement.purpose, state.published.number)
+        found = self._views.get(key)
+        if found is not None:
+            return found
+        view = decide_view(state.cedar, partner.facts, agreement, state.published.number)
+        masks: dict[tuple[str, str], Mask] = {}
+        for (type_name, field_name), mask in view.masks().items():
+            type_ = self.api_schema.get_type(type_name)
+            definition = getattr(type_, "fields", {}).get(field_name)
+            if definition is None:
+                continue
+            try:
+                masks[(type_name, field_name)] = MASKS[mask].function(
+                    definition.type, partner=partner.code, pseudonym_key=self.pseudonym_key
+                )
+            except ValueError:
+                raise _refuse(
+                    "This gateway cannot serve your view: it has no pseudonym key "
+                    "(TONLE_PSEUDONYM_KEY). Tell the registry's operations team.",
+                    "INTERNAL_SERVER_ERROR",
+                    503,
+                ) from None
+        digest = hashlib.sha256(repr(key).encode()).hexdigest()[:12]
+        access = AccessView(
+            key=f"{view.key}#{digest}",
+            filter=view,
+            grants=Grants(
+                authenticated=True,
+                scopes=agreement.scopes,
+                policies=agreement.policies,
+            ),
+            masks=masks,
+            subjects=view.subjects,
+            counted=frozenset(
+                (name.partition(".")[0], name.partition(".")[2]) for name in view.verifications
+            ),
+        )
+        if len(self._views) > 4096:
+            self._views.clear()
+        prepared = self._views[key] = PreparedView(view, access)
+        return prepared
+
+
+@dataclass
+class PartnerAdmission:
+    """One admitted request: the partner's view, its headers, and its limits."""
+
+    access: PolicyAccess
+    view: AccessView
+    policy: View
+    caller: Caller
+    subgraph_headers: Mapping[str, str] = field(default_factory=dict)
+
+    def check(self, prepared: PreparedRequest, variables: Mapping[str, Any]) -> None:
+        limits = self.policy.limits
+        usage = _usage(prepared)
+        for node in usage.page_sizes:
+            size = _int_value(node, variables)
+            if size is not None and size > limits.max_people_per_request:
+                raise _limit(
+                    f"first: {size} asks for more than the {limits.max_people_per_request} "
+                    "people your agreement allows per request; ask for fewer and page on.",
+                    "max_people_per_request",
+                    size,
+                    limits.max_people_per_request,
+                )
+        verifications = sum(usage.fields.get(name, 0) for name in self.policy.verifications)
+        if verifications > limits.verifications_per_request:
+            raise _limit(
+                f"this request asks for {verifications} verifications; your agreement allows "
+                f"{limits.verifications_per_request} per request.",
+                "verifications_per_request",
+                verifications,
+                limits.verifications_per_request,
+            )
+
+    async def complete(self, prepared: PreparedRequest, facts: ResponseFacts, outcome: str) -> None:
+        limits = self.policy.limits
+        people = len(facts.subjects.get("Person", ()))
+        if people > limits.max_people_per_request:
+            raise _limit(
+                f"the answer holds {people} people; your agreement allows "
+                f"{limits.max_people_per_request} per request. Ask for fewer.",
+                "max_people_per_request",
+                people,
+                limits.max_people_per_request,
+            )
+        verifications = sum(facts.counts.get(name, 0) for name in self.policy.verifications)
+        if verifications > limits.verifications_per_request:
+            raise _limit(
+                f"the answer holds {verifications} verifications; your agreement allows "
+                f"{limits.verifications_per_request} per request. Ask about fewer people.",
+                "verifications_per_request",
+                verifications,
+                limits.verifications_per_request,
+            )
+        if verifications:
+            wait = self.access.limiter.take(
+                (self.caller.partner or "", "verifications"),
+                limits.verifications_per_minute,
+                verifications,
+            )
+            if wait is not None:
+                seconds = max(1, math.ceil(wait))
+                raise _refuse(
+                    f"Too many verifications: your agreement allows "
+                    f"{limits.verifications_per_minute} a minute. Retry after {seconds} s.",
+                    "RATE_LIMITED",
+                    429,
+                    headers={"Retry-After": str(seconds)},
+                )
+        if not facts.fields or self.access.access_log is None:
+            return
+        entry = AccessEntry(
+            at=dt.datetime.now(dt.UTC),
+            partner=self.caller.partner or "",
+            purpose=self.caller.purpose or "",
+            end_user=self.caller.end_user,
+            operation_name=prepared.operation.name,
+            document_hash=prepared.document_hash,
+            policy_version=self.policy.version,
+            fields=tuple(sorted(facts.fields)),
+            spids=tuple(sorted(facts.subjects.get("Person", ()))),
+            household_ids=tuple(sorted(facts.subjects.get("Household", ()))),
+            outcome=cast(Outcome, outcome),
+        )
+        try:
+            await self.access.access_log.append(entry)
+        except AccessLogUnavailable:
+            raise _refuse(
+                "The access log cannot be written, so no data is returned; try again later.",
+                "INTERNAL_SERVER_ERROR",
+                503,
+            ) from None
+
+
+def _limit(message: str, limit: str, value: int, cap: int) -> AccessRefused:
+    return _refuse(
+        message[:1].upper() + message[1:],
+        "LIMIT_EXCEEDED",
+        400,
+        extensions={"limit": limit, "value": value, "cap": cap},
+    )
+
+
+def _int_value(node: Any, variables: Mapping[str, Any]) -> int | None:
+    if isinstance(node, IntValueNode):
+        return int(node.value)
+    if isinstance(node, VariableNode):
+        value = variables.get(node.name.value)
+        return value if isinstance(value, int) else None
+    return None
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What one operation asks for, computed once per prepared request."""
+
+    fields: Mapping[str, int]  # "Type.field" -> times selected
+    page_sizes: tuple[Any, ...]  # the value nodes of every `first:` argument
+
+
+def _usage(prepared: PreparedRequest) -> Usage:
+    found = prepared.memo.get("usage")
+    if isinstance(found, Usage):
+        return found
+    schema = prepared.schema
+    assert schema is not None
+    root = schema.get_root_type(OperationType(prepared.operation.kind))
+    fields: dict[str, int] = {}
+    pages: list[Any] = []
+    if root is not None:
+        _walk(prepared.operation.selections, root, schema, fields, pages)
+    usage = Usage(fields=fields, page_sizes=tuple(pages))
+    prepared.memo["usage"] = usage
+    return usage
+
+
+def _walk(
+    selections: Iterable[Any],
+    parent: Any,
+    schema: GraphQLSchema,
+    fields: dict[str, int],
+    pages: list[Any],
+) -> None:
+    for selection in selections:
+        if not hasattr(selection, "name"):  # a fragment
+            condition = (
+                schema.get_type(selection.type_condition) if selection.type_condition else parent
+            )
+            _walk(selection.selections, condition or parent, schema, fields, pages)
+            continue
+        if isinstance(parent, GraphQLUnionType) or not hasattr(parent, "fields"):
+            continue
+        definition = parent.fields.get(selection.name)
+        if definition is None:
+            continue
+        name = f"{parent.name}.{selection.name}"
+        fields[name] = fields.get(name, 0) + 1
+        for argument in selection.arguments:
+            if argument.name.value == PAGE_SIZE_ARGUMENT:
+                pages.append(argument.value)
+        named = get_named_type(definition.type)
+        if selection.selections and isinstance(
+            named, GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType
+        ):
+            _walk(selection.selections, named, schema, fields, pages)
+
+
+def parse_networks(value: str) -> list[Network]:
+    """``10.0.0.5,10.1.0.0/16`` → networks; raises PolicyError naming a bad item."""
+    networks = []
+    for item in filter(None, (p.strip() for p in value.split(","))):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise PolicyError(
+                f"{item!r} is not an IP address or network; write them like 10.0.0.5,10.1.0.0/16"
+            ) from None
+    return networks

@@ -1,0 +1,117 @@
+"""Everything a gateway process needs to enforce policies, built from its settings.
+
+``policy_enforcement(api_schema, settings)`` gives the gateway's access control and the
+lifespan that goes with it: open the registry database, load the published policy
+(refusing to start without one), poll for changes, run the access log's writer, and
+close it all in order when the gateway stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+
+from graphql import GraphQLSchema
+
+from identity_store import create_engine, database_url, session_factory
+from policies.audit import AccessLog, signing_key_from_env
+from policies.cedar import Catalogue
+from policies.enforcement import Network, PolicyAccess, parse_networks
+from policies.errors import PolicyError
+from policies.store import PolicyStore
+
+PSEUDONYM_KEY_ENV = "TONLE_PSEUDONYM_KEY"
+SECURITY_SERVERS_ENV = "TONLE_XROAD_SECURITY_SERVERS"
+POLL_ENV = "TONLE_POLICY_POLL_S"
+
+
+@dataclass(frozen=True)
+class PolicySettings:
+    """Where the policies are, and the secrets enforcing them needs."""
+
+    database_url: str
+    pseudonym_key: bytes | None = None
+    security_servers: tuple[Network, ...] = ()
+    poll_s: float = 2.0
+    access_log: bool = True
+    checkpoint_every: int = 1000
+    checkpoint_interval_s: float = 60.0
+
+    @classmethod
+    def from_env(cls, database: str | None = None) -> PolicySettings:
+        key = os.environ.get(PSEUDONYM_KEY_ENV) or None
+        if key is not None and len(key) < 32:
+            raise PolicyError(
+                f"{PSEUDONYM_KEY_ENV} is too short to key pseudonyms: give at least 32 "
+                "random characters (e.g. `python -c 'import secrets;print(secrets.token_hex(32))'`)"
+            )
+        raw_poll = os.environ.get(POLL_ENV) or "2"
+        try:
+            poll = float(raw_poll)
+        except ValueError:
+            poll = -1.0
+        if not poll > 0:
+            raise PolicyError(f"{POLL_ENV}={raw_poll!r} is not a positive number of seconds")
+        return cls(
+            database_url=database or database_url(),
+            pseudonym_key=key.encode() if key else None,
+            security_servers=tuple(parse_networks(os.environ.get(SECURITY_SERVERS_ENV, ""))),
+            poll_s=poll,
+        )
+
+
+def policy_enforcement(
+    api_schema: GraphQLSchema, settings: PolicySettings
+) -> tuple[PolicyAccess, Callable[[], AbstractAsyncContextManager[None]]]:
+    """The access control for a gateway over ``api_schema``, and its lifespan."""
+    engine = create_engine(settings.database_url)
+    sessions = session_factory(engine)
+    store = PolicyStore(sessions, Catalogue.of(api_schema), poll_s=settings.poll_s)
+    log = (
+        AccessLog(
+            sessions,
+            signing_key=signing_key_from_env(),
+            checkpoint_every=settings.checkpoint_every,
+            checkpoint_interval_s=settings.checkpoint_interval_s,
+        )
+        if settings.access_log
+        else None
+    )
+    access = PolicyAccess(
+        store,
+        api_schema,
+        access_log=log,
+        pseudonym_key=settings.pseudonym_key,
+        security_servers=settings.security_servers,
+    )
+
+    @asynccontextmanager
+    async def lifespan() -> AsyncIterator[None]:
+        try:
+            state = await store.load()
+            if state.published is None:
+                raise PolicyError(
+                    "no access policy is published in this database: import and publish one "
+                    "(tonle policies import FILE --reason ... --publish) or run with --open"
+                )
+            watcher = asyncio.create_task(store.watch(), name="tonle-policy-watch")
+            try:
+                if log is not None:
+                    await log.start()
+                try:
+                    yield
+                finally:
+                    if log is not None:
+                        await log.close()
+            finally:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
+        finally:
+            await engine.dispose()
+
+    return access, lifespan
