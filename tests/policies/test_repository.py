@@ -63,7 +63,7 @@ async def test_partner_details_are_checked(sessions: Sessions) -> None:
     with pytest.raises(InvalidPartner, match="must be INSTANCE/CLASS/MEMBER/SUBSYSTEM"):
         await create_partner(sessions, "nssf", "NSSF", "operator", xroad_client="NSSF")
     await create_partner(sessions, "nssf", "NSSF", "operator", operator="nssf")
-    with pytest.raises(InvalidPartner, match="a partner with code 'nssf' .*already exists"):
+    with pytest.raises(InvalidPartner, match=r"a partner with code 'nssf' .*already exists"):
         await create_partner(sessions, "nssf", "NSSF again", "operator")
     with pytest.raises(UnknownPartner):
         await issue_key(sessions, "nobody")
