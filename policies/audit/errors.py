@@ -6,8 +6,10 @@ SPID, a household ID or a value the database refused.
 
 from __future__ import annotations
 
+from policies.errors import PolicyError
 
-class AuditError(Exception):
+
+class AuditError(PolicyError):
     """Root of the access log's errors; ``code`` becomes the GraphQL ``extensions.code``."""
 
     code = "INTERNAL_SERVER_ERROR"
