@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -12,9 +13,19 @@ from aiohttp.payload import BytesPayload
 from yarl import URL
 
 from gateway.executor import JSON, SubgraphFetchError
-from policies import SIGNATURE_HEADER, sign
+from policies import SIGNATURE_HEADER, Signer
 
 ACCEPT = "application/graphql-response+json, application/json;q=0.9"
+
+
+@dataclass(frozen=True, slots=True)
+class _Route:
+    """What sending to one subgraph needs, worked out on its first request."""
+
+    url: URL  # parsed once: aiohttp would parse a str URL on every request
+    timeout: aiohttp.ClientTimeout
+    # Bound to the subgraph's name (the audience) and its URL's path and query string.
+    signer: Signer | None
 
 
 class AiohttpTransport:
@@ -37,9 +48,7 @@ class AiohttpTransport:
         self.on_request = on_request
         self.connections = connections
         self._session: aiohttp.ClientSession | None = None
-        self._timeouts: dict[str, aiohttp.ClientTimeout] = {}
-        # Parsed once: aiohttp would parse a str URL on every request.
-        self._parsed_urls: dict[str, URL] = {}
+        self._routes: dict[str, _Route] = {}
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -61,19 +70,26 @@ class AiohttpTransport:
         if self._session is not None and not self._session.closed:
             await self._session.close()
 
-    async def send(self, service: str, payload: bytes) -> JSON:
-        url = self._parsed_urls.get(service)
-        if url is None:
-            if service not in self.urls:
-                raise SubgraphFetchError(service, "no routing URL is configured for it")
-            url = self._parsed_urls[service] = URL(self.urls[service])
-        headers = (
-            {SIGNATURE_HEADER: sign(self.gateway_secret, payload)} if self.gateway_secret else None
-        )
-        timeout = self._timeouts.get(service)
-        if timeout is None:
-            seconds = self.timeouts.get(service, self.timeout_s)
-            timeout = self._timeouts[service] = aiohttp.ClientTimeout(total=seconds)
+    def _route(self, service: str) -> _Route:
+        if service not in self.urls:
+            raise SubgraphFetchError(service, "no routing URL is configured for it")
+        url = URL(self.urls[service])
+        seconds = self.timeouts.get(service, self.timeout_s)
+        signer = None
+        if self.gateway_secret:
+            # raw_path_qs is the request target aiohttp sends, so the subgraph sees it as signed.
+            signer = Signer(self.gateway_secret, audience=service, target=url.raw_path_qs)
+        route = self._routes[service] = _Route(url, aiohttp.ClientTimeout(total=seconds), signer)
+        return route
+
+    async def send(
+        self, service: str, payload: bytes, headers: Mapping[str, str] | None = None
+    ) -> JSON:
+        """POST ``payload`` to ``service`` with ``headers``, signed when there is a secret."""
+        route = self._routes.get(service) or self._route(service)
+        url, timeout = route.url, route.timeout
+        if route.signer is not None:
+            headers = {**(headers or {}), SIGNATURE_HEADER: route.signer.sign(payload, headers)}
         if self.on_request is not None:
             self.on_request(service)
         try:

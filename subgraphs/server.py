@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -17,23 +18,99 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.federation import Schema
 
-from policies import SIGNATURE_HEADER, verify
+from policies import (
+    SIGNATURE_HEADER,
+    MemoryNonceStore,
+    NonceStore,
+    NonceStoreFull,
+    Signature,
+    SignatureError,
+    verify,
+)
+from policies.caller import SIGNED_PREFIX
 
 GATEWAY_SECRET_ENV = "TONLE_GATEWAY_SECRET"
+SUBGRAPH_NAME_ENV = "TONLE_SUBGRAPH_NAME"
 
 Lifespan = Callable[[Starlette], AbstractAsyncContextManager[None]]
 
+_SIGNATURE_NAME = SIGNATURE_HEADER.lower().encode()
+_SIGNED_PREFIX = SIGNED_PREFIX.encode()
+REPLAYED = (
+    "replayed signature: the gateway signs every request afresh and a subgraph answers each "
+    "signed request once"
+)
+
+
+def _error(message: str, code: str, status: int, headers: dict[str, str] | None = None) -> Response:
+    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _target(scope: Scope) -> str:
+    """The path and query string as they came on the wire (what the gateway signed)."""
+    raw = scope.get("raw_path")
+    path = raw.decode("latin-1") if raw else scope["path"]
+    query = scope.get("query_string", b"")
+    return f"{path}?{query.decode('latin-1')}" if query else path
+
 
 class RequireGatewaySignature:
-    """ASGI middleware: answer 401 to any /graphql request the gateway did not sign."""
+    """ASGI middleware: /graphql answers only POSTs the gateway signed for this subgraph, once.
 
-    def __init__(self, app: ASGIApp, secret: str) -> None:
+    ``audience`` is this subgraph's name in the supergraph; a request signed for another
+    subgraph is refused. Whatever is refused is refused before any GraphQL runs: 405 for
+    another method, 401 ``UNAUTHENTICATED`` for a signature that is missing, malformed,
+    stale, made for another request, or seen before.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        secret: str,
+        *,
+        audience: str,
+        nonces: NonceStore | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.app = app
         self.secret = secret
+        self.audience = audience
+        self.nonces = nonces if nonces is not None else MemoryNonceStore()
+        self.clock = clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith("/graphql"):
             await self.app(scope, receive, send)
+            return
+        if scope["method"] != "POST":
+            refusal = _error(
+                "subgraphs answer only POST requests from the Tonle gateway; send your query "
+                "to the gateway",
+                "BAD_REQUEST",
+                405,
+                {"Allow": "POST"},
+            )
+            await refusal(scope, receive, send)
+            return
+        header: str | None = None
+        signed: list[tuple[str, str]] = []
+        try:
+            for name, value in scope["headers"]:
+                if name == _SIGNATURE_NAME:
+                    if header is not None:
+                        raise SignatureError(f"more than one {SIGNATURE_HEADER}")
+                    header = value.decode("latin-1")
+                elif name.startswith(_SIGNED_PREFIX):
+                    signed.append((name.decode("latin-1"), value.decode("utf-8")))
+            # Refused before the body is read: a forger cannot make us read megabytes.
+            signature = Signature.parse(header)
+            signature.check_time(self.clock())
+        except UnicodeDecodeError:
+            await self._refuse("an X-Tonle- header is not UTF-8", scope, receive, send)
+            return
+        except SignatureError as error:
+            await self._refuse(str(error), scope, receive, send)
             return
         chunks: list[bytes] = []
         more = True
@@ -42,11 +119,25 @@ class RequireGatewaySignature:
             chunks.append(message.get("body", b""))
             more = message.get("more_body", False)
         body = b"".join(chunks)
-        header = Request(scope).headers.get(SIGNATURE_HEADER)
-        problem = verify(self.secret, body, header)
+        problem = verify(
+            self.secret,
+            method="POST",
+            audience=self.audience,
+            target=_target(scope),
+            body=body,
+            headers=signed,
+            signature=header,
+            now=self.clock(),
+        )
+        if problem is None:
+            try:
+                if not await self.nonces.first_use(signature.nonce, signature.expires_at):
+                    problem = REPLAYED
+            except NonceStoreFull as full:
+                await _error(str(full), "SUBGRAPH_UNAVAILABLE", 503)(scope, receive, send)
+                return
         if problem is not None:
-            error = {"errors": [{"message": problem, "extensions": {"code": "UNAUTHENTICATED"}}]}
-            await JSONResponse(error, status_code=401)(scope, receive, send)
+            await self._refuse(problem, scope, receive, send)
             return
         sent = False
 
@@ -59,19 +150,26 @@ class RequireGatewaySignature:
 
         await self.app(scope, replay, send)
 
+    async def _refuse(self, reason: str, scope: Scope, receive: Receive, send: Send) -> None:
+        await _error(reason, "UNAUTHENTICATED", 401)(scope, receive, send)
+
 
 def build_subgraph_app(
     schema: Schema,
     *,
+    name: str,
     context_getter: Callable[[Request], Any] | None = None,
     lifespan: Lifespan | None = None,
     registry: CollectorRegistry | None = None,
     gateway_secret: str | None = None,
+    nonces: NonceStore | None = None,
 ) -> ASGIApp:
     """A Starlette app serving ``schema`` at /graphql with /health and /metrics.
 
-    When ``gateway_secret`` (or ``TONLE_GATEWAY_SECRET``) is set, /graphql answers
-    only requests signed by the gateway.
+    When ``gateway_secret`` (or ``TONLE_GATEWAY_SECRET``) is set, /graphql answers only
+    POST requests the gateway signed for this subgraph: ``name`` as the supergraph names
+    it, unless ``TONLE_SUBGRAPH_NAME`` says otherwise. ``nonces`` remembers the signatures
+    already used (default: in this process's memory).
     """
 
     class _GraphQL(GraphQL[Any, None]):
@@ -106,5 +204,6 @@ def build_subgraph_app(
     )
     secret = gateway_secret if gateway_secret is not None else os.environ.get(GATEWAY_SECRET_ENV)
     if secret:
-        return RequireGatewaySignature(app, secret)
+        audience = os.environ.get(SUBGRAPH_NAME_ENV) or name
+        return RequireGatewaySignature(app, secret, audience=audience, nonces=nonces)
     return app

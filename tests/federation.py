@@ -15,7 +15,7 @@ from identity_store import (
     migrate,
     session_factory,
 )
-from policies import SIGNATURE_HEADER, sign
+from policies import request_signer
 from sandbox.population import Population
 
 
@@ -43,7 +43,10 @@ async def register_population(
 async def live_supergraph(
     session: aiohttp.ClientSession, subgraphs: Mapping[str, str], secret: str
 ) -> str:
-    """Compose the running subgraphs (name -> base URL), asking each for its SDL, signed."""
+    """Compose the running subgraphs (name -> base URL), asking each for its SDL, signed.
+
+    Each name is the subgraph's name in the supergraph, so the audience it checks.
+    """
     sources = [
         SubgraphSource(
             name,
@@ -51,7 +54,7 @@ async def live_supergraph(
             await fetch_subgraph_sdl(
                 session,
                 url + "/graphql",
-                sign=lambda body: {SIGNATURE_HEADER: sign(secret, body)},
+                sign=request_signer(secret, name),
             ),
         )
         for name, url in subgraphs.items()

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from gateway.composition import CompositionError, SubgraphSource, compose, fetch_subgraph_sdl
-from policies import SIGNATURE_HEADER, sign
+from policies import request_signer
 
 
 def parse_subgraph_arg(value: str) -> tuple[str, str, str | None]:
@@ -49,7 +49,7 @@ async def _from_urls(items: list[tuple[str, str, str | None]]) -> dict[str, Subg
             sdl = await fetch_subgraph_sdl(
                 session,
                 source,
-                sign=(lambda body: {SIGNATURE_HEADER: sign(secret, body)}) if secret else None,
+                sign=request_signer(secret, name) if secret else None,
             )
             found[name] = SubgraphSource(name, routing or source, sdl)
     return found

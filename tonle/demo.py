@@ -79,7 +79,7 @@ async def _demo(data_dir: Path, ports: DemoPorts, people: int) -> None:
 
     from gateway import Gateway, create_app
     from gateway.composition import SubgraphSource, compose, fetch_subgraph_sdl
-    from policies import SIGNATURE_HEADER, sign
+    from policies import request_signer
     from tonle.demo_data import demo_village, prepare_data
     from tonle.serving import Service, ServiceGroup
 
@@ -119,9 +119,7 @@ async def _demo(data_dir: Path, ports: DemoPorts, people: int) -> None:
     sources = []
     async with aiohttp.ClientSession() as session:
         for name, url in subgraphs.items():
-            sdl = await fetch_subgraph_sdl(
-                session, url, sign=lambda body: {SIGNATURE_HEADER: sign(secret, body)}
-            )
+            sdl = await fetch_subgraph_sdl(session, url, sign=request_signer(secret, name))
             sources.append(SubgraphSource(name=name, url=url, sdl=sdl))
     supergraph_sdl = compose(sources)
     (data_dir / "supergraph.graphql").write_text(supergraph_sdl, encoding="utf-8")

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 
 import aiohttp
 import orjson
+from yarl import URL
 
 from gateway.composition.errors import CompositionError, CompositionIssue
 
@@ -17,13 +18,19 @@ async def fetch_subgraph_sdl(
     url: str,
     headers: Mapping[str, str] | None = None,
     *,
-    sign: Callable[[bytes], Mapping[str, str]] | None = None,
+    sign: Callable[[str, str, bytes, Mapping[str, str]], Mapping[str, str]] | None = None,
     timeout_s: float = 10.0,
 ) -> str:
-    """The SDL a subgraph serves; ``sign`` adds headers computed from the request body."""
+    """The SDL a subgraph serves.
+
+    ``sign(method, target, body, headers)`` returns headers to add (the gateway's signature,
+    e.g. ``policies.request_signer(secret, name)``); ``target`` is the path and query
+    string of ``url`` as sent.
+    """
     all_headers = {"Content-Type": "application/json", **(headers or {})}
     if sign is not None:
-        all_headers.update(sign(SDL_QUERY))
+        target = URL(url).raw_path_qs
+        all_headers.update(sign("POST", target, SDL_QUERY, all_headers))
 
     def fail(reason: str) -> CompositionError:
         return CompositionError(

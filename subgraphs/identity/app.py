@@ -63,4 +63,6 @@ def create_app(
             registry.sessions = None
             await engine.dispose()
 
-    return build_subgraph_app(schema, context_getter=registry.context, lifespan=lifespan)
+    return build_subgraph_app(
+        schema, name="identity", context_getter=registry.context, lifespan=lifespan
+    )

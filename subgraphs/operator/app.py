@@ -158,6 +158,7 @@ def create_operator_app(
 
     return build_subgraph_app(
         schema,
+        name=settings.operator,
         context_getter=context,
         lifespan=lifespan,
         registry=registry,
