@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+from collections import deque
 from dataclasses import dataclass, field, fields
 
 from starlette.requests import Request
@@ -73,6 +74,12 @@ class Faults:
         return problems
 
 
+# The headers that say who an operator is called for (docs/operators.md); the last
+# requests' values are kept, so that a test can see what the operator received.
+CALLER_HEADERS = ("x-road-client", "x-road-userid", "x-road-issue")
+CALLERS_KEPT = 50
+
+
 @dataclass
 class Stats:
     """Requests served, for tests and benchmarks to count calls."""
@@ -81,6 +88,16 @@ class Stats:
     batch_requests: int = 0
     spids_requested: int = 0
     by_path: dict[str, int] = field(default_factory=dict)
+    # Only the method and the caller headers: no path (it may hold a SPID), no body.
+    callers: deque[dict[str, str]] = field(default_factory=lambda: deque(maxlen=CALLERS_KEPT))
+
+    def record_caller(self, scope: Scope) -> None:
+        seen = {"method": str(scope.get("method", ""))}
+        for name, value in scope.get("headers", ()):
+            key = name.decode("latin-1")
+            if key in CALLER_HEADERS:
+                seen[key] = value.decode("utf-8", "replace")
+        self.callers.append(seen)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -106,6 +123,7 @@ class FaultInjection:
             return
         self.stats.requests += 1
         self.stats.by_path[path] = self.stats.by_path.get(path, 0) + 1
+        self.stats.record_caller(scope)
         faults = self.faults
         if faults.outage:
             await _error(503, "the service is down (injected outage)")(scope, receive, send)
@@ -126,14 +144,22 @@ def _error(status: int, message: str) -> Response:
 
 
 def admin_routes(faults: Faults, stats: Stats) -> list[BaseRoute]:
-    """``GET /admin/stats``, ``POST /admin/reset-stats``, ``GET|POST /admin/config``."""
+    """The admin endpoints every sandbox has.
+
+    ``GET /admin/stats``, ``GET /admin/callers``, ``POST /admin/reset-stats``,
+    ``GET|POST /admin/config``.
+    """
 
     async def get_stats(_: Request) -> Response:
         return JSONResponse(stats.as_dict())
 
+    async def get_callers(_: Request) -> Response:
+        return JSONResponse({"callers": list(stats.callers)})
+
     async def reset_stats(_: Request) -> Response:
         stats.requests = stats.batch_requests = stats.spids_requested = 0
         stats.by_path.clear()
+        stats.callers.clear()
         return JSONResponse(stats.as_dict())
 
     async def config(request: Request) -> Response:
@@ -151,6 +177,7 @@ def admin_routes(faults: Faults, stats: Stats) -> list[BaseRoute]:
 
     return [
         Route("/admin/stats", get_stats),
+        Route("/admin/callers", get_callers),
         Route("/admin/reset-stats", reset_stats, methods=["POST"]),
         Route("/admin/config", config, methods=["GET", "POST"]),
     ]

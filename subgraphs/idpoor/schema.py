@@ -57,11 +57,11 @@ class IdPoorContext:
 
 def make_context(call: OperatorCall) -> IdPoorContext:
     async def by_member(spids: Sequence[str]) -> list[IdPoorStatus | None]:
-        results = await call.client.batch(BY_MEMBER_PATH, "spids", spids, end_user=call.end_user)
+        results = await call.client.batch(BY_MEMBER_PATH, "spids", spids, caller=call.caller)
         return [_status(r["household"]) for r in results]
 
     async def by_household(ids: Sequence[str]) -> list[IdPoorStatus | None]:
-        results = await call.client.batch(BY_ID_PATH, "household_ids", ids, end_user=call.end_user)
+        results = await call.client.batch(BY_ID_PATH, "household_ids", ids, caller=call.caller)
         return [_status(r["household"]) for r in results]
 
     return IdPoorContext(operator_loader(by_member), operator_loader(by_household))

@@ -77,7 +77,7 @@ def make_context(call: OperatorCall) -> MoiContext:
             for k, f, g, b in checks
         ]
         answers = await call.client.batch(
-            VERIFICATIONS_PATH, "checks", body, end_user=call.end_user, cache_key=_key
+            VERIFICATIONS_PATH, "checks", body, caller=call.caller, cache_key=_key
         )
         return [_verification(a) for a in answers]
 

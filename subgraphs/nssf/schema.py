@@ -72,7 +72,7 @@ class NssfContext:
 
 def make_context(call: OperatorCall) -> NssfContext:
     async def members(spids: Sequence[str]) -> list[NssfMembership | None]:
-        results = await call.client.batch(BY_SPID_PATH, "spids", spids, end_user=call.end_user)
+        results = await call.client.batch(BY_SPID_PATH, "spids", spids, caller=call.caller)
         return [_membership(r["member"]) for r in results]
 
     return NssfContext(operator_loader(members))

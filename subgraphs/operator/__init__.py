@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from subgraphs.operator.app import (
-    END_USER_HEADER,
     OperatorCall,
     OperatorSubgraph,
     create_operator_app,
@@ -23,7 +22,6 @@ from subgraphs.operator.settings import OperatorSettings
 from subgraphs.operator.xroad import XRoad
 
 __all__ = [
-    "END_USER_HEADER",
     "OPERATOR_TIMEOUT",
     "OPERATOR_UNAVAILABLE",
     "BreakerState",

@@ -15,14 +15,12 @@ from starlette.types import ASGIApp
 from strawberry.dataloader import DataLoader
 from strawberry.federation import Schema
 
+from policies import Caller
 from subgraphs.operator.client import OperatorClient
 from subgraphs.operator.errors import OperatorError
 from subgraphs.operator.metrics import OperatorStateCollector
 from subgraphs.operator.settings import OperatorSettings
 from subgraphs.server import build_subgraph_app
-
-# The end user a request is made for, when the gateway knows it; sent on as X-Road-UserId.
-END_USER_HEADER = "X-Tonle-End-User"
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -33,7 +31,7 @@ class OperatorCall:
     """What a resolver needs to call the operator for the request at hand."""
 
     client: OperatorClient
-    end_user: str | None
+    caller: Caller  # as the gateway signed it; passed on to the operator (docs/operators.md)
 
 
 def operator_loader(
@@ -154,7 +152,7 @@ def create_operator_app(
             await client.close()
 
     def context(request: Request) -> Any:
-        return make_context(OperatorCall(client, request.headers.get(END_USER_HEADER)))
+        return make_context(OperatorCall(client, Caller.from_headers(request.headers)))
 
     return build_subgraph_app(
         schema,

@@ -20,10 +20,12 @@ from typing import Any
 import aiohttp
 import orjson
 
+from policies import Caller
 from subgraphs.operator.breaker import CircuitBreaker
 from subgraphs.operator.cache import TtlCache
 from subgraphs.operator.errors import OPERATOR_TIMEOUT, OPERATOR_UNAVAILABLE, OperatorError
 from subgraphs.operator.settings import OperatorSettings
+from subgraphs.operator.xroad import direct_headers
 
 TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
 
@@ -91,13 +93,14 @@ class OperatorClient:
         key: str,
         items: Sequence[Any],
         *,
-        end_user: str | None = None,
+        caller: Caller | None = None,
         cache_key: Callable[[Any], Hashable] = lambda item: item,
     ) -> list[Any]:
         """``POST path {key: [...]}`` in chunks of the maximum; the results, in item order.
 
         The operator answers ``{"results": [...]}``, one result per item in request order.
-        A batch lookup is a read, so it is retried like one.
+        A batch lookup is a read, so it is retried like one. ``caller`` is who the call is
+        made for, passed on in ``X-Road-*`` headers.
         """
         results: list[Any] = [None] * len(items)
         missing: list[int] = []
@@ -116,7 +119,7 @@ class OperatorClient:
                     path,
                     {key: [items[i] for i in chunk]},
                     idempotent=True,
-                    end_user=end_user,
+                    caller=caller,
                 )
                 for chunk in chunks
             )
@@ -150,7 +153,7 @@ class OperatorClient:
         body: Any = None,
         *,
         idempotent: bool,
-        end_user: str | None = None,
+        caller: Caller | None = None,
     ) -> Any:
         """One call to the operator, retried when ``idempotent``; its JSON answer."""
         settings = self.settings
@@ -164,7 +167,7 @@ class OperatorClient:
                     OPERATOR_UNAVAILABLE,
                 )
             try:
-                answer = await self._attempt(method, path, body, deadline, end_user)
+                answer = await self._attempt(method, path, body, deadline, caller)
             except _Transient as failure:
                 self.breaker.failed()
                 pause = settings.backoff_s * 2**attempt * random.uniform(0.8, 1.2)
@@ -183,7 +186,7 @@ class OperatorClient:
             return answer
 
     async def _attempt(
-        self, method: str, path: str, body: Any, deadline: float, end_user: str | None
+        self, method: str, path: str, body: Any, deadline: float, caller: Caller | None
     ) -> Any:
         settings = self.settings
         remaining = deadline - self.clock()
@@ -192,11 +195,12 @@ class OperatorClient:
                 f"{settings.title} did not answer within {settings.timeout_s:g} s",
                 OPERATOR_TIMEOUT,
             )
-        headers: dict[str, str] = {}
-        url = settings.url + path
         if settings.xroad is not None:
             url = settings.url + settings.xroad.path(path)
-            headers.update(settings.xroad.headers(end_user))
+            headers = settings.xroad.headers(caller)
+        else:
+            url = settings.url + path
+            headers = direct_headers(caller)
         if self.on_request is not None:
             self.on_request()
         started = time.perf_counter()

@@ -53,9 +53,7 @@ class PcaContext:
 
 def make_context(call: OperatorCall) -> PcaContext:
     async def payments(spids: Sequence[str]) -> list[list[CertifiedPayment] | None]:
-        results = await call.client.batch(
-            BY_BENEFICIARY_PATH, "spids", spids, end_user=call.end_user
-        )
+        results = await call.client.batch(BY_BENEFICIARY_PATH, "spids", spids, caller=call.caller)
         return [[_payment(p) for p in r["payments"]] for r in results]
 
     return PcaContext(operator_loader(payments))

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from policies import Caller
 from subgraphs.operator import (
     OPERATOR_TIMEOUT,
     OPERATOR_UNAVAILABLE,
@@ -204,14 +205,36 @@ async def test_x_road_addressing_and_a_fresh_message_id_per_request() -> None:
     fake = FakeOperator(statuses=[503])
     xroad = XRoad("CAMBODIA/GOV/MOSVY/TONLE", "CAMBODIA/GOV/NSSF/MEMBERS/nssf-api")
     async with client_of(fake, xroad=xroad, max_batch=1) as client:
-        await client.batch("/v1/members/by-spid", "spids", ["a", "b"], end_user="partner-7")
+        await client.batch(
+            "/v1/members/by-spid", "spids", ["a", "b"], caller=Caller("moh", "statistics")
+        )
     assert len(fake.seen) == 3  # two chunks, one of them retried
     assert {s.path for s in fake.seen} == {
         "/r1/CAMBODIA/GOV/NSSF/MEMBERS/nssf-api/v1/members/by-spid"
     }
     assert {s.headers["x-road-client"] for s in fake.seen} == {"CAMBODIA/GOV/MOSVY/TONLE"}
-    assert {s.headers["x-road-userid"] for s in fake.seen} == {"partner-7"}
+    assert {s.headers["x-road-userid"] for s in fake.seen} == {"moh"}
+    assert {s.headers["x-road-issue"] for s in fake.seen} == {"statistics"}
     assert len({s.headers["x-road-id"] for s in fake.seen}) == 3
+
+
+async def test_directly_the_operator_is_told_the_partner_its_user_and_the_purpose() -> None:
+    fake = FakeOperator()
+    caller = Caller("moh", "eligibility_check", end_user="nurse-7")
+    async with client_of(fake) as client:
+        await client.batch("/v1/members/by-spid", "spids", ["a"], caller=caller)
+        await client.batch("/v1/members/by-spid", "spids", ["b"], caller=Caller("moh"))
+        await client.batch("/v1/members/by-spid", "spids", ["c"])
+    told = [{k: v for k, v in s.headers.items() if k.startswith("x-road-")} for s in fake.seen]
+    assert told == [
+        {
+            "x-road-client": "moh",
+            "x-road-userid": "moh/nurse-7",
+            "x-road-issue": "eligibility_check",
+        },
+        {"x-road-client": "moh", "x-road-userid": "moh"},
+        {},  # no caller (an open gateway): nothing claimed
+    ]
 
 
 async def test_mtls_presents_the_client_certificate(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from policies import Caller
 from sandbox import idpoor as idpoor_sandbox
 from sandbox import moi as moi_sandbox
 from sandbox import nssf as nssf_sandbox
@@ -25,7 +26,7 @@ from sandbox.nssf.records import nssf_members
 from sandbox.pca.records import certified_payments
 from sandbox.population import generate_population
 from subgraphs import idpoor, moi, nssf, pca
-from subgraphs.operator import END_USER_HEADER, XRoad
+from subgraphs.operator import XRoad
 from tests.servers import serve
 
 POPULATION = generate_population(300, seed=17)
@@ -253,7 +254,7 @@ async def test_the_same_subgraph_reaches_the_operator_through_x_road(
         body = await client.entities(
             "... on Person { nssf { memberId } }",
             [person(s) for s in spids],
-            headers={END_USER_HEADER: "CAMBODIA/GOV/MOH/partner-clinic"},
+            headers=Caller("moh", "eligibility_check", end_user="clinic-7").headers(),
         )
         anonymous = await client.entities("... on Person { nssf { memberId } }", [person(spids[0])])
     assert "errors" not in body
@@ -263,8 +264,11 @@ async def test_the_same_subgraph_reaches_the_operator_through_x_road(
     assert sandbox_app.stats.batch_requests == 4  # 3 chunks, then the second query
     assert len(seen) == 4
     assert len({h["x-road-id"] for h in seen}) == 4
-    assert {h.get("x-road-userid") for h in seen[:3]} == {"CAMBODIA/GOV/MOH/partner-clinic"}
-    assert "x-road-userid" not in seen[3]  # no end user known, none sent
+    assert {h["x-road-client"] for h in seen} == {CLIENT}  # ours, never the partner's
+    assert {h.get("x-road-userid") for h in seen[:3]} == {"moh/clinic-7"}
+    assert {h.get("x-road-issue") for h in seen[:3]} == {"eligibility_check"}
+    assert "x-road-userid" not in seen[3]  # no caller known, none sent
+    assert "x-road-issue" not in seen[3]
     assert "errors" not in anonymous
 
 
