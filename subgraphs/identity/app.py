@@ -14,7 +14,7 @@ from starlette.types import ASGIApp
 import identity_store
 from identity_store import create_engine, load_gazetteer, session_factory
 from identity_store.matching import MatchModel
-from subgraphs.identity.context import IdentityContext, make_context
+from subgraphs.identity.context import IdentityContext, caller_of, make_context
 from subgraphs.identity.schema import schema
 from subgraphs.server import build_subgraph_app
 
@@ -25,13 +25,13 @@ class _Registry:
     sessions: async_sessionmaker[AsyncSession] | None = None
     match_model: MatchModel | None = None
 
-    def context(self, _: Request) -> IdentityContext:
+    def context(self, request: Request) -> IdentityContext:
         if self.sessions is None:
             raise RuntimeError(
                 "the identity subgraph's database is not open: serve the app with its "
                 "lifespan enabled (uvicorn's default)"
             )
-        return make_context(self.sessions, self.match_model)
+        return make_context(self.sessions, self.match_model, caller_of(request.headers))
 
 
 def create_app(

@@ -61,3 +61,9 @@ class RegistryErrors(SchemaExtension):
         result = self.execution_context.result
         if isinstance(result, ExecutionResult | GraphQLExecutionResult) and result.errors:
             result.errors = [shape_error(error) for error in result.errors]
+
+
+class Forbidden(RegistryError):
+    """The caller's credentials do not allow this (register, for this programme, decide)."""
+
+    code = "FORBIDDEN"

@@ -2,20 +2,48 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from identity_store import (
     InvalidInput,
+    Registration,
+    RegistryError,
     merge_people,
     register_batch,
     resolve_review_case,
     unmerge_person,
 )
+from policies.caller import Caller
 from subgraphs.identity.context import Info
+from subgraphs.identity.credentials import (
+    check_programme,
+    deciding,
+    registering_operator,
+    registering_user,
+)
 from subgraphs.identity.registration import RegistrationInput, RegistrationOutcome, ReviewCase
 from subgraphs.identity.types import Person
 
 MAX_REGISTRATIONS = 1000
+
+DecidedBy = Annotated[
+    str | None,
+    strawberry.argument(
+        description=(
+            "Who decided. Taken from your credentials: leave it out (a different one is "
+            "refused). Required only from a gateway run --open."
+        )
+    ),
+]
+
+
+def _registration(caller: Caller, item: RegistrationInput) -> Registration:
+    """``item`` as a registration made as the caller's operator by the caller's user."""
+    operator = registering_operator(caller, item.operator)
+    check_programme(caller, item.programme)
+    return item.to_registration(operator, registering_user(caller, item.registered_by))
 
 
 def _case_id(value: strawberry.ID) -> int:
@@ -29,13 +57,15 @@ def _case_id(value: strawberry.ID) -> int:
 class Mutation:
     @strawberry.mutation(
         description=(
-            "Register a person: the same Khmer ID or a confident match links the existing "
-            "SPID, an uncertain one opens a review case with a provisional SPID, otherwise "
-            "a new SPID. Sending the same request again answers the same."
+            "Register a person as the operator of your credentials: the same Khmer ID "
+            "with agreeing names and birth date, or a confident match, links the existing "
+            "SPID; an uncertain one (or a Khmer ID whose names and birth date disagree) "
+            "opens a review case with a provisional SPID; otherwise a new SPID. Sending "
+            "the same request again answers the same."
         )
     )
     async def register_person(self, info: Info, input: RegistrationInput) -> RegistrationOutcome:
-        registration = input.to_registration()
+        registration = _registration(info.context.caller, input)
         (result,) = await register_batch(
             info.context.sessions, [registration], info.context.match_model
         )
@@ -59,9 +89,9 @@ class Mutation:
         registrations = []
         for index, item in enumerate(inputs):
             try:
-                registrations.append(item.to_registration())
-            except InvalidInput as error:
-                raise InvalidInput(f"registration {index + 1}: {error}") from None
+                registrations.append(_registration(info.context.caller, item))
+            except RegistryError as error:
+                raise type(error)(f"registration {index + 1}: {error}") from None
         results = await register_batch(
             info.context.sessions, registrations, info.context.match_model
         )
@@ -75,11 +105,17 @@ class Mutation:
         info: Info,
         case_id: strawberry.ID,
         same_person: bool,
-        decided_by: str,
+        decided_by: DecidedBy = None,
+        *,
         reason: str,
     ) -> ReviewCase:
         case = await resolve_review_case(
-            info.context.sessions, _case_id(case_id), same_person, decided_by, reason
+            info.context.sessions,
+            _case_id(case_id),
+            same_person,
+            deciding(info.context.caller, decided_by),
+            reason,
+            scope=info.context.scope,
         )
         return ReviewCase.of(case)
 
@@ -87,14 +123,33 @@ class Mutation:
         description="Merge two SPIDs of one person; the merged one resolves to the survivor."
     )
     async def merge_people(
-        self, info: Info, survivor_spid: str, merged_spid: str, decided_by: str, reason: str
+        self,
+        info: Info,
+        survivor_spid: str,
+        merged_spid: str,
+        decided_by: DecidedBy = None,
+        *,
+        reason: str,
     ) -> Person:
         record = await merge_people(
-            info.context.sessions, survivor_spid, merged_spid, decided_by, reason
+            info.context.sessions,
+            survivor_spid,
+            merged_spid,
+            deciding(info.context.caller, decided_by),
+            reason,
+            scope=info.context.scope,
         )
         return Person.from_record(record)
 
     @strawberry.mutation(description="Undo a merge: the SPID stands for itself again.")
-    async def unmerge_person(self, info: Info, spid: str, decided_by: str, reason: str) -> Person:
-        record = await unmerge_person(info.context.sessions, spid, decided_by, reason)
+    async def unmerge_person(
+        self, info: Info, spid: str, decided_by: DecidedBy = None, *, reason: str
+    ) -> Person:
+        record = await unmerge_person(
+            info.context.sessions,
+            spid,
+            deciding(info.context.caller, decided_by),
+            reason,
+            scope=info.context.scope,
+        )
         return Person.from_record(record)

@@ -62,7 +62,7 @@ class Query:
     @strawberry.field(description="One person by Khmer ID; null when no one has it.")
     async def person_by_khmer_id(self, info: Info, khmer_id: str) -> Person | None:
         async with info.context.sessions() as session:
-            record = await person_by_khmer_id(session, khmer_id)
+            record = await person_by_khmer_id(session, khmer_id, scope=info.context.scope)
         return Person.from_record(record) if record is not None else None
 
     @strawberry.field(
@@ -82,7 +82,15 @@ class Query:
     ) -> list[PersonMatch]:
         date, precision = parse_birth_date(birth_date) if birth_date else (None, "day")
         async with info.context.sessions() as session:
-            hits = await search_people(session, family_name, given_name, date, precision, first)
+            hits = await search_people(
+                session,
+                family_name,
+                given_name,
+                date,
+                precision,
+                first,
+                scope=info.context.scope,
+            )
         return [
             PersonMatch(
                 person=Person.from_record(hit.person),
@@ -112,7 +120,9 @@ class Query:
     ) -> PersonConnection:
         area = _area(village_code, commune_code, district_code, province_code)
         async with info.context.sessions() as session:
-            page = await people_in_area(session, area[0], area[1], first, after)
+            page = await people_in_area(
+                session, area[0], area[1], first, after, scope=info.context.scope
+            )
         edges = []
         for record in page.people:
             info.context.people.prime(record.spid, record)
@@ -139,7 +149,7 @@ class Query:
         after: str | None = None,
     ) -> ReviewCaseConnection:
         async with info.context.sessions() as session:
-            page = await review_cases(session, status.value, first, after)
+            page = await review_cases(session, status.value, first, after, scope=info.context.scope)
         return ReviewCaseConnection(
             nodes=[ReviewCase.of(case) for case in page.cases],
             page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),

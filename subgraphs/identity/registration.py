@@ -14,7 +14,7 @@ from identity_store import (
     normalize_phone,
     parse_birth_date,
 )
-from subgraphs.identity.context import Info
+from subgraphs.identity.context import Info, visible_spid
 from subgraphs.identity.types import MatchReason, PageInfo, Person, Sex
 
 
@@ -82,7 +82,13 @@ class ReviewCaseConnection:
 
 @strawberry.input(description="An operator registering a person it serves.")
 class RegistrationInput:
-    operator: str = strawberry.field(description="The registering operator, e.g. NSSF.")
+    operator: str | None = strawberry.field(
+        default=None,
+        description=(
+            "The registering operator, e.g. nssf. Taken from your credentials: leave it "
+            "out (a different one is refused). Required only from a gateway run --open."
+        ),
+    )
     programme: str
     local_id: str = strawberry.field(description="The operator's own ID for the person.")
     family_name: str
@@ -101,13 +107,18 @@ class RegistrationInput:
         default=None, description="Sending the same request with the same key registers once."
     )
     registered_by: str | None = strawberry.field(
-        default=None, description="The operator's user who registered, for the history."
+        default=None,
+        description=(
+            "The operator's user who registered, for the history. Taken from your "
+            "credentials (your request's end user): leave it out; a different one is refused."
+        ),
     )
 
-    def to_registration(self) -> Registration:
+    def to_registration(self, operator: str, registered_by: str | None) -> Registration:
+        """The registration, made as ``operator`` by ``registered_by`` (the credentials')."""
         birth_date, precision = parse_birth_date(self.birth_date)
         return Registration(
-            operator=self.operator,
+            operator=operator,
             programme=self.programme,
             local_id=self.local_id,
             family_name=self.family_name,
@@ -122,8 +133,12 @@ class RegistrationInput:
             phone=normalize_phone(self.phone) if self.phone else None,
             since=self.since,
             idempotency_key=self.idempotency_key,
-            registered_by=self.registered_by,
+            registered_by=registered_by,
         )
+
+
+async def _visible_candidate(root: RegistrationOutcome, info: Info) -> str | None:
+    return await visible_spid(info, root.candidate)
 
 
 @strawberry.type(description="The SPID a registration got, the decision, and why.")
@@ -133,13 +148,17 @@ class RegistrationOutcome:
     probability: float | None
     weight: float | None
     reasons: list[MatchReason]
+    # Null when the candidate is outside the caller's scope (or the record claimed
+    # their Khmer ID): a registration names no one the caller may not see.
     candidate_spid: str | None = strawberry.field(
-        description="For REVIEW: the registered person the record may be."
+        description="For REVIEW: the registered person the record may be.",
+        resolver=_visible_candidate,
     )
     review_case_id: strawberry.ID | None
     replayed: bool = strawberry.field(
         description="The same request was answered before; this is that answer, nothing new."
     )
+    candidate: strawberry.Private[str | None]
 
     @classmethod
     def of(cls, result: RegistrationResult) -> RegistrationOutcome:
@@ -149,7 +168,7 @@ class RegistrationOutcome:
             probability=result.probability,
             weight=result.weight,
             reasons=MatchReason.of(result.reasons),
-            candidate_spid=result.candidate_spid,
+            candidate=result.candidate_spid,
             review_case_id=(
                 strawberry.ID(str(result.review_case_id)) if result.review_case_id else None
             ),

@@ -195,7 +195,7 @@ class Person:
     @strawberry.field(description="Registrations, links, merges and decisions, oldest first.")
     async def history(self, info: Info) -> list[RegistrationEvent]:
         async with info.context.sessions() as session:
-            events = await history_of(session, self.spid)
+            events = await history_of(session, self.spid, scope=info.context.scope)
         return [
             RegistrationEvent(
                 kind=event.kind,
@@ -270,7 +270,7 @@ class PersonConnection:
     @strawberry.field(description="How many people are registered in the area.")
     async def total_count(self, info: Info) -> int:
         async with info.context.sessions() as session:
-            return await count_people(session, area=self.area)
+            return await count_people(session, area=self.area, scope=info.context.scope)
 
 
 @strawberry.type(description="A person found by a search, and how well they fit (0 to 1).")

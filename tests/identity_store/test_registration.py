@@ -106,7 +106,9 @@ async def test_the_same_khmer_id_with_other_names_opens_a_review_that_names_no_o
     assert found[first.spid].khmer_id == "123456789"
     assert (found[second.spid].khmer_id, found[second.spid].status) == (None, "provisional")
     assert (case.spid, case.candidate_spid) == (second.spid, first.spid)
-    assert [(e.other_spid, e.detail.get("khmer_id_claimed")) for e in events] == [(None, True)]
+    assert [(e.other_spid, (e.detail or {}).get("khmer_id_claimed")) for e in events] == [
+        (None, True)
+    ]
 
 
 async def test_a_romanization_variant_of_the_same_person_links_the_existing_spid(

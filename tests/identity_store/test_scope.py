@@ -76,6 +76,8 @@ def test_operator_and_areas_must_both_hold() -> None:
     assert not admits(both, "01020101", {"pca"})
     assert not admits(both, "12010101", {"nssf"})
     assert admits(Scope(operator="nssf"), "12010101", {"nssf"})
+    # "Own registrations" of a partner that is no operator: the gateway sends operator "".
+    assert not admits(Scope(operator=""), "12010101", {"nssf"})
     assert admits(EVERYONE, "12010101", ())
     assert EVERYONE.unrestricted and not Scope(areas=()).unrestricted
 
