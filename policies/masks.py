@@ -40,13 +40,16 @@ def _unwrap(type_: GraphQLOutputType) -> tuple[Any, bool]:
     return inner, nullable
 
 
-def _each(function: MaskFunction) -> MaskFunction:
+def _each(function: MaskFunction, blank: Any = None) -> MaskFunction:
+    """``function`` over a value or a list of them; a value it cannot read becomes ``blank``."""
+
     def masked(value: Any) -> Any:
         if value is None:
             return None
         if isinstance(value, list):
             return [masked(item) for item in value]
-        return function(value)
+        result = function(value)
+        return blank if result is None else result
 
     return masked
 
@@ -81,8 +84,11 @@ def _initial(value: Any) -> Any:
 
 def _commune(value: Any) -> Any:
     text = str(value)
-    # Gazetteer codes: province 2 digits, district 4, commune 6, village 8.
-    return text[:6] if text.isdigit() and len(text) > 6 else text
+    # Gazetteer codes: province 2 digits, district 4, commune 6, village 8. Anything else
+    # is not a code this mask can cut, and is not let through.
+    if not text.isdigit() or len(text) not in (2, 4, 6, 8):
+        return None
+    return text[:6]
 
 
 def _match_only(value: Any) -> Any:
@@ -117,8 +123,13 @@ class Mask:
     def function(
         self, type_: GraphQLOutputType, *, partner: str, pseudonym_key: bytes | None
     ) -> MaskFunction:
-        """The function that masks one value of a field of ``type_`` for ``partner``."""
-        leaf, _ = _unwrap(type_)
+        """The function that masks one value of a field of ``type_`` for ``partner``.
+
+        A value the mask cannot read (a text that is no date, under ``year``) is never let
+        through: it becomes null, or the empty string where the field may not be null.
+        """
+        leaf, nullable = _unwrap(type_)
+        blank = None if nullable else ""
         if self.name == "nullify":
             return lambda value: None
         if self.name == "pseudonym":
@@ -127,8 +138,8 @@ class Mask:
             return _each(_pseudonymizer(pseudonym_key, partner))
         if self.name == "year":
             is_text = getattr(leaf, "name", "") == "String"
-            return _each(_year_text if is_text else _year)
-        return _each(_FUNCTIONS[self.name])
+            return _each(_year_text if is_text else _year, blank)
+        return _each(_FUNCTIONS[self.name], blank)
 
 
 def _pseudonymizer(key: bytes, partner: str) -> MaskFunction:

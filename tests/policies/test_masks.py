@@ -76,3 +76,12 @@ def test_last4_keeps_the_length_and_the_last_four_only(khmer_id: str) -> None:
 def test_a_masked_date_is_still_a_date_with_only_its_year(day: dt.date) -> None:
     masked = mask("year", "Person", "birthDate")(day.isoformat())
     assert dt.date.fromisoformat(masked) == dt.date(day.year, 1, 1)
+
+
+@given(st.text(max_size=20).filter(lambda t: not t.isdigit()))
+def test_a_value_a_mask_cannot_read_never_passes_through(value: str) -> None:
+    # A name under `commune` or `year` (masks meant for codes and dates) comes out blank.
+    assert mask("commune", "Person", "village")(value) == ""  # village is non-null
+    year = mask("year", "Person", "name")(value)
+    assert year == "" or (len(year) == 4 and year.isdigit() and value.startswith(year))
+    assert mask("commune", "Person", "phone")(value) is None  # phone may be null
