@@ -210,8 +210,11 @@ async def graphql_endpoint(request: Request) -> Response:
     except RequestError as error:
         return fail([error.as_error()], error.status, request_error=True)
     except GatewayError as error:
+        status = getattr(error, "status", 400)
         return fail(
-            [{"message": str(error), "extensions": {"code": error.code}}], 400, request_error=True
+            [{"message": str(error), "extensions": {"code": error.code}}],
+            status,
+            request_error=status == 400,
         )
     except Exception as error:  # a fault of ours: say so, never how
         logger.exception("unexpected %s answering a request", error.__class__.__name__)

@@ -52,6 +52,9 @@ _Composite = ObjectTypeDefinitionNode | InterfaceTypeDefinitionNode
 class EmptyView(GatewayError):
     """A view that leaves the caller no query field at all."""
 
+    code = "FORBIDDEN_PURPOSE"
+    status = 403
+
 
 def _named(type_node: TypeNode) -> str:
     while not isinstance(type_node, NamedTypeNode):
@@ -96,7 +99,10 @@ def restrict_schema(
         pass
     kept_roots = {op: name for op, name in roots.items() if name not in state.removed}
     if "query" not in kept_roots:
-        raise EmptyView("this view leaves no query field to ask for")
+        raise EmptyView(
+            "Your agreement for this purpose leaves no field you may ask for; "
+            "ask the registry what it should grant."
+        )
     reachable = _reachable(state, kept_roots.values())
     definitions: list[DefinitionNode] = []
     for name, definition in state.definitions.items():
