@@ -14,6 +14,7 @@ import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from graphql import GraphQLSchema
 
@@ -62,6 +63,47 @@ class PolicySettings:
             security_servers=tuple(parse_networks(os.environ.get(SECURITY_SERVERS_ENV, ""))),
             poll_s=poll,
         )
+
+
+def preflight(settings: PolicySettings) -> int:
+    """Check, before serving, that the database is there, migrated and has a published
+    policy; return the published version's number or raise :class:`PolicyError` saying
+    what to do."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(settings.database_url)
+    path = parsed.database
+    if parsed.drivername.startswith("sqlite") and path and not Path(path).exists():
+        raise PolicyError(
+            f"there is no registry database at {path}: give --database URL (or "
+            "TONLE_DATABASE_URL), or create one with tonle migrate --database URL"
+        )
+    return asyncio.run(_published_version(settings))
+
+
+async def _published_version(settings: PolicySettings) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from policies.repository import published
+
+    engine = create_engine(settings.database_url)
+    where = engine.url.render_as_string(hide_password=True)
+    try:
+        current = await published(session_factory(engine))
+    except (SQLAlchemyError, OSError) as error:
+        raise PolicyError(
+            f"cannot read the policies in {where} ({type(error).__name__}): is it reachable, "
+            "and migrated (tonle migrate --database URL)?"
+        ) from None
+    finally:
+        await engine.dispose()
+    if current is None:
+        raise PolicyError(
+            f"no access policy is published in {where}, so no partner could be served: "
+            "create partners (tonle partners create) and publish a policy (tonle policies "
+            "import FILE --reason ... --publish), or run with --open for development"
+        )
+    return current.number
 
 
 def policy_enforcement(

@@ -53,14 +53,17 @@ def cmd_gateway(args: argparse.Namespace) -> int:
         )
     else:
         from policies.errors import PolicyError
-        from policies.service import PolicySettings, policy_enforcement
+        from policies.service import PolicySettings, policy_enforcement, preflight
 
         try:
-            access, lifespan = policy_enforcement(
-                gateway.api_schema, PolicySettings.from_env(args.database)
-            )
+            policy_settings = PolicySettings.from_env(args.database)
+            version = preflight(policy_settings)
+            access, lifespan = policy_enforcement(gateway.api_schema, policy_settings)
         except PolicyError as error:
             raise SystemExit(f"tonle gateway: {error}") from None
+        print(
+            f"Enforcing access policy version {version} (and any published later)", file=sys.stderr
+        )
     try:
         app = create_app(
             gateway,
@@ -102,6 +105,20 @@ def cmd_compose(args: argparse.Namespace) -> int:
     from tonle.compose import compose_command
 
     return compose_command(args)
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from identity_store import RegistryError, database_url, migrate
+
+    url = args.database or database_url()
+    try:
+        asyncio.run(migrate(url))
+    except RegistryError as error:
+        raise SystemExit(f"tonle migrate: {error}") from None
+    print("the registry database is at the latest revision", file=sys.stderr)
+    return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -151,6 +168,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compose.add_argument("-o", "--output", help="write the supergraph here (default: stdout)")
     compose.set_defaults(func=cmd_compose)
+
+    migrate = sub.add_parser(
+        "migrate", help="create or upgrade the registry database (registry, policies, access log)"
+    )
+    migrate.add_argument(
+        "--database",
+        metavar="URL",
+        help="default: TONLE_DATABASE_URL, else the demo's sqlite+aiosqlite:///.tonle/registry.db",
+    )
+    migrate.set_defaults(func=cmd_migrate)
 
     demo = sub.add_parser("demo", help="run every part on 127.0.0.1 with synthetic data")
     demo.add_argument("--data-dir", default=".tonle")

@@ -51,19 +51,6 @@ FIRST_QUERY = (
 )
 
 
-def write_credentials(data_dir: Path, gateway_url: str) -> dict[str, str]:
-    """A fresh demo partner key, written where the README says it is."""
-    credentials = {
-        "partner": "demo-partner",
-        "api_key": "tonle_demo_" + secrets.token_urlsafe(24),
-        "gateway": gateway_url,
-    }
-    path = data_dir / "demo-credentials.json"
-    path.write_text(json.dumps(credentials, indent=2) + "\n", encoding="utf-8")
-    path.chmod(0o600)
-    return credentials
-
-
 def run_demo(args: argparse.Namespace) -> int:
     from tonle.serving import run
 
@@ -79,8 +66,11 @@ async def _demo(data_dir: Path, ports: DemoPorts, people: int) -> None:
 
     from gateway import Gateway, create_app
     from gateway.composition import SubgraphSource, compose, fetch_subgraph_sdl
+    from identity_store import create_engine, session_factory
     from policies import request_signer
+    from policies.service import PolicySettings, policy_enforcement
     from tonle.demo_data import demo_village, prepare_data
+    from tonle.demo_partners import demo_secrets, set_up_partners, write_credentials
     from tonle.serving import Service, ServiceGroup
 
     secret = secrets.token_hex(32)
@@ -125,12 +115,24 @@ async def _demo(data_dir: Path, ports: DemoPorts, people: int) -> None:
     (data_dir / "supergraph.graphql").write_text(supergraph_sdl, encoding="utf-8")
 
     gateway_url = f"http://127.0.0.1:{ports.gateway}"
-    credentials = write_credentials(data_dir, gateway_url + "/graphql")
-    app = create_app(
-        Gateway.from_sdl(supergraph_sdl),
-        partner_keys={credentials["api_key"]: credentials["partner"]},
-        gateway_secret=secret,
+    gateway = Gateway.from_sdl(supergraph_sdl)
+    pseudonym_key, signing_key = demo_secrets(data_dir)
+    os.environ["TONLE_AUDIT_SIGNING_KEY"] = str(signing_key)
+    engine = create_engine(stores.registry_url)
+    try:
+        partners = await set_up_partners(session_factory(engine))
+    finally:
+        await engine.dispose()
+    credentials = write_credentials(data_dir, gateway_url + "/graphql", partners)
+    access, lifespan = policy_enforcement(
+        gateway.api_schema,
+        PolicySettings(
+            database_url=stores.registry_url,
+            pseudonym_key=pseudonym_key.encode(),
+            poll_s=1.0,
+        ),
     )
+    app = create_app(gateway, access=access, background=lifespan, gateway_secret=secret)
     await group.start(Service("gateway", app, ports.gateway))
 
     village = await demo_village(stores.registry_url)
@@ -138,7 +140,11 @@ async def _demo(data_dir: Path, ports: DemoPorts, people: int) -> None:
     payload = json.dumps({"query": query})
     say("")
     say(f"Gateway:     {gateway_url}/graphql  (explorer: open it in a browser)")
-    say(f"API key:     {credentials['api_key']}  (also in {data_dir / 'demo-credentials.json'})")
+    say(f"Partners:    (keys also in {data_dir / 'demo-credentials.json'}, new at every start)")
+    for code, partner in partners.items():
+        purposes = ", ".join(partner["purposes"])  # type: ignore[arg-type]
+        say(f"  {code:<9} X-Purpose: {purposes:<22} {partner['api_key']}")
+    say("Policy:      tonle policies view --partner ngo-cash --purpose eligibility_check")
     say(f"Supergraph:  {data_dir / 'supergraph.graphql'}")
     for name in OPERATORS:
         say(
@@ -149,6 +155,7 @@ async def _demo(data_dir: Path, ports: DemoPorts, people: int) -> None:
     say("Try:")
     say(
         f"  curl -s {gateway_url}/graphql -H 'Authorization: Bearer {credentials['api_key']}' "
+        f"-H 'X-Purpose: {credentials['purpose']}' "
         f"-H 'Content-Type: application/json' -d '{payload}'"
     )
     say("")

@@ -46,11 +46,15 @@ def test_a_file_subgraph_needs_a_routing_url(tmp_path: Path) -> None:
         main(["compose", "--subgraph", "nonsense"])
 
 
-def test_the_gateway_refuses_to_start_without_partner_keys_or_open(tmp_path: Path) -> None:
+def test_the_gateway_refuses_to_start_without_a_published_policy_or_open(tmp_path: Path) -> None:
     out = tmp_path / "supergraph.graphql"
     main(["compose", *write_subgraphs(tmp_path), "-o", str(out)])
-    with pytest.raises(SystemExit, match="no partner credentials"):
-        main(["gateway", "--supergraph", str(out)])
+    url = f"sqlite+aiosqlite:///{tmp_path / 'registry.db'}"
+    with pytest.raises(SystemExit, match=r"there is no registry database at .*tonle migrate"):
+        main(["gateway", "--supergraph", str(out), "--database", url])
+    assert main(["migrate", "--database", url]) == 0
+    with pytest.raises(SystemExit, match=r"no access policy is published .* or run with --open"):
+        main(["gateway", "--supergraph", str(out), "--database", url])
     with pytest.raises(SystemExit, match="does not exist"):
         main(["gateway", "--supergraph", str(tmp_path / "missing.graphql"), "--open"])
 
