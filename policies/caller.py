@@ -8,9 +8,10 @@ subgraph can trust them exactly as far as it trusts the signature:
 - ``X-Tonle-Purpose``: the purpose the request declared;
 - ``X-Tonle-End-User``: the partner's own user, when it named one;
 - ``X-Tonle-Scope``: the row scope, compact JSON ``{"areas": [...], "operator": "nssf"}``:
-  a person is in scope when their village code starts with one of ``areas`` (gazetteer
-  codes of any level) *and* the ``operator`` has registered them; a key that is absent
-  does not restrict. No header at all means no row restriction (``--open``);
+  a person is in scope when they live in one of ``areas`` (gazetteer codes of any level,
+  matched as the gazetteer files the village: ``identity_store.scope``) *and* the
+  ``operator`` has registered them; a key that is absent does not restrict, and the
+  operator ``""`` admits no one. No header at all means no row restriction (``--open``);
 - ``X-Tonle-Operator``: the operator the partner registers people as;
 - ``X-Tonle-Programmes``: comma-separated programmes it may register people for; absent
   means any programme of its operator.
@@ -75,10 +76,6 @@ class RowScope:
         if operator is not None and not isinstance(operator, str):
             raise MalformedCallerHeader(f"{SCOPE_HEADER} operator must be a string")
         return cls(tuple(areas) if areas is not None else None, operator)
-
-    def admits_village(self, village_code: str) -> bool:
-        """Whether a village lies in the scope's areas (the operator part is not checked)."""
-        return self.areas is None or any(village_code.startswith(a) for a in self.areas)
 
 
 UNRESTRICTED = RowScope()

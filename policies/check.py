@@ -225,14 +225,13 @@ def _names(document: PolicyDocument, schema: GraphQLSchema, catalogue: Catalogue
             errors.append(
                 document.problem(f"{name} is not a field of the API schema", "verifications")
             )
-    for type_name, key in document.subjects.items():
-        if key not in catalogue.fields.get(type_name, ()):
-            errors.append(
-                document.problem(
-                    f"subject {type_name} must name one of its fields as its key; "
-                    f"{type_name}.{key} is not one",
-                    "subjects",
-                    type_name,
+    for kind, names in document.subjects.items():
+        for name in names:
+            type_name, _, key = name.partition(".")
+            if key not in catalogue.fields.get(type_name, ()):
+                errors.append(
+                    document.problem(
+                        f"subject {name} is not a field of the API schema", "subjects", kind
+                    )
                 )
-            )
     return errors

@@ -22,6 +22,8 @@ from policies.errors import PolicyError
 from policies.masks import MASKS
 
 FORMAT = "tonle-policy/1"
+# The kinds of subject the access log records (policies.audit's PERSON and HOUSEHOLD).
+SUBJECT_KINDS = ("person", "household")
 VISIBLE = "visible"
 HIDDEN = "hidden"
 ALL_FIELDS = "*"
@@ -134,11 +136,26 @@ class PolicyDocument:
     guardrails: str = ""
     filters: tuple[Filter, ...] = ()
     from_credentials: frozenset[str] = frozenset()
-    subjects: Mapping[str, str] = field(default_factory=dict)
+    # access-log kind ("person", "household") -> the "Type.key" fields that name one
+    subjects: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     verifications: frozenset[str] = frozenset()
     # Where each part was written (path -> line), for messages; not part of the content.
     lines: Mapping[Path, int] = field(default_factory=dict, compare=False, repr=False)
     file: str | None = field(default=None, compare=False, repr=False)
+
+    def subject_keys(self) -> dict[str, str]:
+        """Type -> the field whose value names the person or household it is about."""
+        return {
+            name.partition(".")[0]: name.partition(".")[2]
+            for names in self.subjects.values()
+            for name in names
+        }
+
+    def subject_kinds(self) -> dict[str, str]:
+        """Type -> its access-log kind."""
+        return {
+            name.partition(".")[0]: kind for kind, names in self.subjects.items() for name in names
+        }
 
     def agreement(self, partner: str, purpose: str) -> Agreement | None:
         for agreement in self.agreements:
@@ -169,7 +186,7 @@ class PolicyDocument:
                 code: {"description": p.description, "legal_basis": p.legal_basis}
                 for code, p in sorted(self.purposes.items())
             },
-            "subjects": dict(sorted(self.subjects.items())),
+            "subjects": {kind: sorted(names) for kind, names in sorted(self.subjects.items())},
             "verifications": sorted(self.verifications),
             "from_credentials": sorted(self.from_credentials),
             "filters": [
@@ -413,9 +430,19 @@ def _read(data: dict[str, Any], lines: Mapping[Path, int], file: str | None) -> 
     if not purposes:
         r.fail("the policy declares no purposes; add a 'purposes:' catalogue", "purposes")
 
-    subjects: dict[str, str] = {}
-    for type_name, key in r.mapping(data.get("subjects"), "subjects").items():
-        subjects[type_name] = r.text(key, "subjects", type_name) or ""
+    subjects: dict[str, tuple[str, ...]] = {}
+    for kind, names in r.mapping(data.get("subjects"), "subjects").items():
+        if kind not in SUBJECT_KINDS:
+            r.fail(
+                f"subject kind '{kind}' is not one the access log records "
+                f"({', '.join(SUBJECT_KINDS)})",
+                "subjects",
+                kind,
+            )
+        subjects[kind] = tuple(
+            _field_name(r, v, "subjects", kind, i)
+            for i, v in enumerate(r.sequence(names, "subjects", kind))
+        )
 
     verifications = frozenset(
         _field_name(r, v, "verifications", i)

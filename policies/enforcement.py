@@ -36,7 +36,7 @@ from graphql import (
 from starlette.requests import Request
 
 from gateway.access import AccessRefused, AccessView, Grants, Mask, ResponseFacts
-from policies.audit import AccessEntry, AccessLogUnavailable, Outcome
+from policies.audit import HOUSEHOLD, PERSON, AccessEntry, AccessLogUnavailable, Outcome
 from policies.caller import Caller
 from policies.cedar import Catalogue
 from policies.document import Agreement
@@ -56,6 +56,7 @@ END_USER_HEADER = "x-tonle-end-user"
 XROAD_CLIENT_HEADER = "x-road-client"
 XROAD_USER_HEADER = "x-road-userid"
 PAGE_SIZE_ARGUMENT = "first"
+MAX_OPERATION_NAME = 200  # the access log's column
 # The partner's own user: printable, no control characters, a sensible length.
 _END_USER = re.compile(r"^[\w.@+:/ -]{1,200}$")
 
@@ -319,7 +320,11 @@ class PartnerAdmission:
 
     async def complete(self, prepared: PreparedRequest, facts: ResponseFacts, outcome: str) -> None:
         limits = self.policy.limits
-        people = len(facts.subjects.get("Person", ()))
+        kinds = self.policy.subject_kinds
+        found: dict[str, set[str]] = {}
+        for type_name, ids in facts.subjects.items():
+            found.setdefault(kinds.get(type_name, ""), set()).update(ids)
+        people = len(found.get(PERSON, ()))
         if people > limits.max_people_per_request:
             raise _limit(
                 f"the answer holds {people} people; your agreement allows "
@@ -354,19 +359,31 @@ class PartnerAdmission:
                 )
         if not facts.fields or self.access.access_log is None:
             return
-        entry = AccessEntry(
-            at=dt.datetime.now(dt.UTC),
-            partner=self.caller.partner or "",
-            purpose=self.caller.purpose or "",
-            end_user=self.caller.end_user,
-            operation_name=prepared.operation.name,
-            document_hash=prepared.document_hash,
-            policy_version=self.policy.version,
-            fields=tuple(sorted(facts.fields)),
-            spids=tuple(sorted(facts.subjects.get("Person", ()))),
-            household_ids=tuple(sorted(facts.subjects.get("Household", ()))),
-            outcome=cast(Outcome, outcome),
-        )
+        operation = prepared.operation.name
+        if operation is not None and len(operation) > MAX_OPERATION_NAME:
+            operation = operation[: MAX_OPERATION_NAME - 1] + "…"
+        try:
+            entry = AccessEntry(
+                at=dt.datetime.now(dt.UTC),
+                partner=self.caller.partner or "",
+                purpose=self.caller.purpose or "",
+                end_user=self.caller.end_user,
+                operation_name=operation,
+                document_hash=prepared.document_hash,
+                policy_version=self.policy.version,
+                fields=tuple(sorted(facts.fields)),
+                spids=tuple(sorted(found.get(PERSON, ()))),
+                household_ids=tuple(sorted(found.get(HOUSEHOLD, ()))),
+                outcome=cast(Outcome, outcome),
+            )
+        except ValueError:
+            # Something the log cannot hold (a subject key longer than a SPID could be):
+            # no record, so no data.
+            raise _refuse(
+                "This answer cannot be recorded in the access log, so it is not sent.",
+                "INTERNAL_SERVER_ERROR",
+                500,
+            ) from None
         try:
             await self.access.access_log.append(entry)
         except AccessLogUnavailable:

@@ -31,7 +31,8 @@ class View:
     # usable arguments (Type.field(argument)) and input fields (Input.field)
     arguments: frozenset[str]
     scope: RowScope
-    subjects: Mapping[str, str] = field(default_factory=dict)
+    subjects: Mapping[str, str] = field(default_factory=dict)  # type -> key field
+    subject_kinds: Mapping[str, str] = field(default_factory=dict)  # type -> log kind
     verifications: frozenset[str] = frozenset()
 
     @property
@@ -112,7 +113,8 @@ def decide_view(
         fields=fields,
         arguments=frozenset(usable),
         scope=row_scope(agreement, partner),
-        subjects=dict(document.subjects),
+        subjects=document.subject_keys(),
+        subject_kinds=document.subject_kinds(),
         verifications=document.verifications,
     )
 

@@ -331,3 +331,29 @@ def test_dates_in_the_demo_policy_are_still_ahead() -> None:
     # The NGO's agreement ends 2027-05-31; the tests above assume it is valid today.
     assert dt.date.today() < dt.date(2027, 5, 31)
     assert MASKS  # the masks module loads
+
+
+async def test_registry_staff_see_who_saw_a_person_through_graphql(stack: PolicyStack) -> None:
+    person = inside(stack)
+    await stack.ask("ngo-cash", PERSON, {"s": person.spid}, headers={"X-Tonle-End-User": "clerk-9"})
+    query = (
+        "query W($s: String!) { accessesTo(spid: $s) "
+        "{ spid accesses { partner purpose endUser operationName fields } } }"
+    )
+    reply = await stack.ask("registry", query, {"s": person.spid})
+    assert reply.status == 200, reply.body
+    (access,) = reply.data["accessesTo"]["accesses"]
+    assert (access["partner"], access["purpose"], access["endUser"]) == (
+        "ngo-cash", "eligibility_check", "clerk-9",
+    )  # fmt: skip
+    assert "Person.khmerId" in access["fields"]
+    # The question is itself an access to that person, logged before the answer left.
+    again = await stack.ask("registry", query, {"s": person.spid})
+    partners = [a["partner"] for a in again.data["accessesTo"]["accesses"]]
+    assert partners == ["registry", "ngo-cash"]
+    # Nobody else has the field; an unknown SPID answers null.
+    assert (await stack.ask("ngo-cash", query, {"s": person.spid})).codes == [
+        "GRAPHQL_VALIDATION_FAILED"
+    ]
+    unknown = await stack.ask("registry", query, {"s": "123456789010"})
+    assert unknown.data == {"accessesTo": None}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import strawberry
 
 from identity_store import (
@@ -15,6 +17,7 @@ from identity_store import (
     review_cases,
     search_people,
 )
+from subgraphs.identity.accesses import PersonAccesses, accesses_to
 from subgraphs.identity.context import Info, checked_spid
 from subgraphs.identity.registration import ReviewCase, ReviewCaseConnection, ReviewStatus
 from subgraphs.identity.types import (
@@ -154,3 +157,17 @@ class Query:
             nodes=[ReviewCase.of(case) for case in page.cases],
             page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
         )
+
+    @strawberry.field(
+        description="Who saw one person's data: every request that returned it, from the "
+        "access log, newest first; null for a SPID no one (in your scope) has."
+    )
+    async def accesses_to(
+        self,
+        info: Info,
+        spid: str,
+        since: dt.datetime | None = None,
+        first: int = 50,
+        after: str | None = None,
+    ) -> PersonAccesses | None:
+        return await accesses_to(info, spid, since, first, after)
