@@ -5,20 +5,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from identity_store import (
     NewHousehold,
+    Registration,
     add_households,
     add_people,
     count_people,
     create_engine,
     migrate,
     most_populous_village,
+    register_batch,
     session_factory,
 )
 from sandbox.idpoor import IDPOOR
 from sandbox.moi import MOI
 from sandbox.nssf import NSSF
+from sandbox.nssf.records import nssf_members
 from sandbox.pca import PCA
 from sandbox.population import Population, generate_population
 from sandbox.service import SandboxDefinition
@@ -69,6 +73,8 @@ async def prepare_data(
                 f"Registered {len(population.people)} people in "
                 f"{len(population.households)} households."
             )
+            linked = await register_members(sessions, population)
+            say(f"NSSF registered its {linked} members (programme links, by Khmer ID).")
     finally:
         await engine.dispose()
     # A sandbox whose database is missing (a first start, or a data directory from before
@@ -81,6 +87,36 @@ async def prepare_data(
         added = definition.seed(path, population)
         say(f"Seeded the {definition.title}: {added} records in its own database.")
     return stores
+
+
+async def register_members(sessions: Any, population: Population) -> int:
+    """NSSF registers its members, as an operator would: each links to its registrant by
+    Khmer ID, so that the NSSF partner's "own registrations" scope has people in it."""
+    by_spid = {p.spid: p for p in population.people}
+    registrations = []
+    for member in nssf_members(population):
+        person = by_spid[member.spid]
+        if person.khmer_id is None:
+            continue
+        registrations.append(
+            Registration(
+                operator="nssf",
+                programme=member.schemes[0],
+                local_id=member.member_id,
+                family_name=person.family_name,
+                given_name=person.given_name,
+                birth_date=person.birth_date,
+                sex=person.sex,
+                village_code=person.village_code,
+                khmer_id=person.khmer_id,
+                family_name_km=person.family_name_km,
+                given_name_km=person.given_name_km,
+                registered_by="demo-seed",
+            )
+        )
+    for start in range(0, len(registrations), 1000):
+        await register_batch(sessions, registrations[start : start + 1000])
+    return len(registrations)
 
 
 async def demo_village(registry_url: str) -> str:

@@ -12,10 +12,13 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
-from tonle.demo import DemoPorts
+from sandbox.nssf.records import nssf_members
+from sandbox.population import generate_population
+from tonle.demo import DEMO_SEED, DemoPorts
 
 
 def _free_demo_ports() -> int:
@@ -82,14 +85,21 @@ def _read_until(process: subprocess.Popen[str], marker: str, timeout: float) -> 
     raise AssertionError(f"the demo did not print {marker!r} in {timeout} s; it printed:\n{seen}")
 
 
-def _post(url: str, key: str, query: str) -> dict[str, object]:
+def _post(url: str, key: str, query: str, purpose: str = "grievance") -> dict[str, object]:
     request = urllib.request.Request(
         url,
         data=json.dumps({"query": query}).encode(),
-        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+        headers={
+            "Authorization": f"Bearer {key}",
+            "X-Purpose": purpose,
+            "Content-Type": "application/json",
+        },
     )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())  # type: ignore[no-any-return]
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())  # type: ignore[no-any-return]
+    except urllib.error.HTTPError as error:
+        return {"status": error.code, **json.loads(error.read())}
 
 
 def _stop(process: subprocess.Popen[str]) -> str:
@@ -112,6 +122,12 @@ def test_the_demo_answers_the_first_query_then_stops_and_restarts_on_its_data(
         assert village is not None, printed
         credentials = json.loads((tmp_path / "demo-credentials.json").read_text())
         assert credentials["api_key"] in printed
+        assert credentials["purpose"] == "grievance"
+        partners = credentials["partners"]
+        assert set(partners) == {"registry", "nssf", "idpoor", "ngo-cash", "nspc", "pca"}
+        for code, partner in partners.items():
+            assert partner["api_key"] in printed, code
+            assert partner["purposes"] and partner["description"]
         printed_query = re.search(r"-d '(.*)'", printed)
         assert printed_query is not None, printed
         first = json.loads(printed_query.group(1))["query"]
@@ -143,6 +159,31 @@ def test_the_demo_answers_the_first_query_then_stops_and_restarts_on_its_data(
         )
         for sandbox in ("idpoor", "nssf", "moi", "pca"):
             assert (tmp_path / f"{sandbox}.db").exists()
+        # The NGO sees the same people only in its provinces, Khmer IDs masked, no NSSF.
+        ngo = partners["ngo-cash"]["api_key"]
+        refused = _post(f"http://127.0.0.1:{port}/graphql", ngo, first, "eligibility_check")
+        assert refused["status"] == 400 and "data" not in refused
+        masked = _post(
+            f"http://127.0.0.1:{port}/graphql",
+            ngo,
+            '{ people(provinceCode: "21", first: 20) { edges { node { khmerId birthDate } } } }',
+            "eligibility_check",
+        )
+        khmer_ids = [e["node"]["khmerId"] for e in masked["data"]["people"]["edges"]]  # type: ignore[index]
+        assert khmer_ids and all(k is None or re.fullmatch(r"\*{5}\d{4}", k) for k in khmer_ids)
+        # NSSF registered its members at the first start: they, and only they, are its rows.
+        population = generate_population(600, DEMO_SEED)
+        members = {m.spid for m in nssf_members(population)}
+        member = next(p for p in population.people if p.spid in members and p.khmer_id)
+        stranger = next(p for p in population.people if p.spid not in members)
+        for person, seen in ((member, True), (stranger, False)):
+            answer = _post(
+                f"http://127.0.0.1:{port}/graphql",
+                partners["nssf"]["api_key"],
+                f'{{ person(spid: "{person.spid}") {{ spid nssf {{ memberId }} }} }}',
+                "enrolment",
+            )
+            assert (answer["data"]["person"] is not None) == seen, answer  # type: ignore[index]
     finally:
         tail = _stop(demo)
     assert demo.returncode == 0
@@ -157,6 +198,8 @@ def test_the_demo_answers_the_first_query_then_stops_and_restarts_on_its_data(
         assert "Seeded the IDPoor sandbox" not in printed
         new_key = json.loads((tmp_path / "demo-credentials.json").read_text())["api_key"]
         assert new_key != credentials["api_key"]  # fresh credentials at every start
+        old = _post(f"http://127.0.0.1:{port}/graphql", credentials["api_key"], "{ __typename }")
+        assert old["status"] == 401  # and the last start's are revoked
     finally:
         _stop(again)
     assert again.returncode == 0
