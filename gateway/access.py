@@ -60,6 +60,8 @@ class AccessView:
     masks: Mapping[tuple[str, str], Mask] = field(default_factory=dict)
     subjects: Mapping[str, str] = field(default_factory=dict)  # type -> key field
     counted: frozenset[tuple[str, str]] = frozenset()  # fields whose values are counted
+    # (type, field) -> a line added to the field's description in the caller's schema
+    notes: Mapping[tuple[str, str], str] = field(default_factory=dict)
 
 
 OPEN_VIEW = AccessView(key="")

@@ -129,6 +129,7 @@ class Gateway:
             view_filter=view.filter,
             grants=view.grants,
             rules=self.authorization,
+            notes=view.notes,
         )
         self._schemas[view.key] = schema
         if len(self._schemas) > self.view_cache_size:

@@ -11,7 +11,7 @@ does not exist, and suggestions ("Did you mean ...?") only name what the caller 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +33,7 @@ from graphql import (
     OperationTypeDefinitionNode,
     ScalarTypeDefinitionNode,
     SchemaDefinitionNode,
+    StringValueNode,
     TypeDefinitionNode,
     UnionTypeDefinitionNode,
     build_ast_schema,
@@ -89,12 +90,13 @@ def restrict_schema(
     view_filter: SchemaFilter | None,
     grants: Grants | None,
     rules: AuthorizationRules,
+    notes: Mapping[tuple[str, str], str] | None = None,
 ) -> GraphQLSchema:
     """The schema one caller sees; ``roots`` maps operation kinds to root type names."""
     state = _Pruning(
         {d.name.value: d for d in document.definitions if isinstance(d, TypeDefinitionNode)}
     )
-    _first_cut(state, view_filter, grants, rules)
+    _first_cut(state, view_filter, grants, rules, notes or {})
     while _cascade(state):
         pass
     kept_roots = {op: name for op, name in roots.items() if name not in state.removed}
@@ -135,6 +137,7 @@ def _first_cut(
     view_filter: SchemaFilter | None,
     grants: Grants | None,
     rules: AuthorizationRules,
+    notes: Mapping[tuple[str, str], str],
 ) -> None:
     for name, definition in state.definitions.items():
         if grants is not None and not rules.type_allowed(name, grants):
@@ -158,9 +161,14 @@ def _first_cut(
                     elif _required(argument):
                         usable = False
                 if usable:
-                    kept[field_name] = node.__class__(
-                        **{**_attrs(node), "arguments": tuple(arguments)}
-                    )
+                    changes: dict[str, Any] = {"arguments": tuple(arguments)}
+                    note = notes.get((name, field_name))
+                    if note:
+                        text = node.description.value if node.description else ""
+                        changes["description"] = StringValueNode(
+                            value=f"{text}\n\n{note}" if text else note, block=True
+                        )
+                    kept[field_name] = node.__class__(**{**_attrs(node), **changes})
             state.fields[name] = kept
         elif isinstance(definition, InputObjectTypeDefinitionNode):
             inputs: dict[str, InputValueDefinitionNode] = {}

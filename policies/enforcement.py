@@ -275,6 +275,10 @@ class PolicyAccess:
             ),
             masks=masks,
             subjects=view.subjects,
+            notes={
+                key: f"Masked for you ({mask}): {MASKS[mask].description}."
+                for key, mask in view.masks().items()
+            },
             counted=frozenset(
                 (name.partition(".")[0], name.partition(".")[2]) for name in view.verifications
             ),

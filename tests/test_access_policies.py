@@ -122,10 +122,16 @@ async def test_an_agreement_outside_its_dates_is_refused(stack: PolicyStack) -> 
 
 async def test_introspection_shows_each_partner_only_its_view(stack: PolicyStack) -> None:
     query = (
-        '{ __type(name: "Person") { fields { name } } n: __type(name: "NssfMembership") { name } }'
+        '{ __type(name: "Person") { fields { name description } } '
+        'n: __type(name: "NssfMembership") { name } }'
     )
     ngo = await stack.ask("ngo-cash", query)
     fields = {f["name"] for f in ngo.data["__type"]["fields"]}
+    described = {f["name"]: f["description"] for f in ngo.data["__type"]["fields"]}
+    assert described["khmerId"].endswith(
+        "Masked for you (last4): all but the last four characters starred: *****6789."
+    )
+    assert "Masked" not in (described["familyName"] or "")
     assert fields == {
         "spid", "familyName", "givenName", "sex", "khmerId", "birthDate", "birthDateAsKnown",
         "villageCode", "address", "idpoor",
