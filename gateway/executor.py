@@ -55,7 +55,8 @@ class _WithHeaders:
     async def send(
         self, service: str, payload: bytes, headers: Mapping[str, str] | None = None
     ) -> JSON:
-        return await self.transport.send(service, payload, {**self.headers, **(headers or {})})
+        merged = {**self.headers, **headers} if headers else self.headers
+        return await self.transport.send(service, payload, merged)
 
 
 @dataclass

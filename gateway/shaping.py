@@ -44,10 +44,13 @@ LEAF_NON_NULL = 1  # non-null scalar: copied, or the object bubbles
 TYPENAME = 2
 RAW = 3  # introspection answered by graphql-core, already shaped
 OTHER = 4
-MASKED = 5  # a value the caller sees only masked
+MASKED = 5  # a value the caller sees only masked (an enum, a list)
 COUNTED = 6  # a value the caller's limits count
+MASKED_LEAF = 7  # a nullable scalar seen masked: the mask is the compiled field's last item
+MASKED_LEAF_NON_NULL = 8  # the same, non-null
 
-CompiledField = tuple[str, str, int, GraphQLOutputType | None, tuple[Selection, ...] | None]
+# (response key, field name, kind, type, sub-selections — or, for a masked leaf, its mask)
+CompiledField = tuple[str, str, int, GraphQLOutputType | None, Any]
 ObjectLike = GraphQLObjectType | GraphQLInterfaceType
 
 
@@ -182,7 +185,19 @@ class Shaper:
             if field_def is None:
                 continue
             type_ = field_def.type
-            if (runtime.name, first.name) in self.masks:
+            mask = self.masks.get((runtime.name, first.name))
+            if mask is not None:
+                counted = (runtime.name, first.name) in self.counted
+                if isinstance(type_, GraphQLScalarType) and not counted:
+                    found.append((response_key, first.name, MASKED_LEAF, type_, mask))
+                    continue
+                if (
+                    isinstance(type_, GraphQLNonNull)
+                    and isinstance(type_.of_type, GraphQLScalarType)
+                    and not counted
+                ):
+                    found.append((response_key, first.name, MASKED_LEAF_NON_NULL, type_, mask))
+                    continue
                 kind = MASKED
             elif (runtime.name, first.name) in self.counted:
                 kind = COUNTED
@@ -251,6 +266,17 @@ class Shaper:
                 result[key] = get(key)
             elif kind == LEAF_NON_NULL:
                 item = get(key)
+                if item is None:
+                    self._error(
+                        (path, key),
+                        f"Cannot return null for non-nullable field {runtime.name}.{name}.",
+                    )
+                    return _BUBBLE
+                result[key] = item
+            elif kind == MASKED_LEAF:
+                result[key] = sub(get(key))
+            elif kind == MASKED_LEAF_NON_NULL:
+                item = sub(get(key))
                 if item is None:
                     self._error(
                         (path, key),

@@ -13,6 +13,7 @@ import hashlib
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import orjson
@@ -158,10 +159,11 @@ class PolicyDocument:
         }
 
     def agreement(self, partner: str, purpose: str) -> Agreement | None:
-        for agreement in self.agreements:
-            if agreement.partner == partner and agreement.purpose == purpose:
-                return agreement
-        return None
+        return self._by_pair.get((partner, purpose))
+
+    @cached_property
+    def _by_pair(self) -> dict[tuple[str, str], Agreement]:
+        return {(a.partner, a.purpose): a for a in self.agreements}
 
     def purposes_of(self, partner: str) -> list[str]:
         return sorted({a.purpose for a in self.agreements if a.partner == partner})

@@ -20,7 +20,8 @@ import ipaddress
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from graphql import (
@@ -57,6 +58,18 @@ XROAD_CLIENT_HEADER = "x-road-client"
 XROAD_USER_HEADER = "x-road-userid"
 PAGE_SIZE_ARGUMENT = "first"
 MAX_OPERATION_NAME = 200  # the access log's column
+# The request headers admission reads (raw header names are lower-case bytes).
+_READ = frozenset(
+    name.encode()
+    for name in (
+        PURPOSE_HEADER,
+        END_USER_HEADER,
+        XROAD_CLIENT_HEADER,
+        XROAD_USER_HEADER,
+        "x-api-key",
+        "authorization",
+    )
+)
 # The partner's own user: printable, no control characters, a sensible length.
 _END_USER = re.compile(r"^[\w.@+:/ -]{1,200}$")
 
@@ -77,6 +90,18 @@ class PreparedView:
 
     policy: View
     access: AccessView
+    caller_without_end_user: Caller
+
+    def caller(self, end_user: str | None) -> tuple[Caller, Mapping[str, str]]:
+        """The caller and the headers its subgraph requests carry."""
+        if end_user is None:
+            return self.caller_without_end_user, self._headers
+        caller = replace(self.caller_without_end_user, end_user=end_user)
+        return caller, caller.headers()
+
+    @cached_property
+    def _headers(self) -> Mapping[str, str]:
+        return self.caller_without_end_user.headers()
 
 
 class PolicyAccess:
@@ -110,11 +135,21 @@ class PolicyAccess:
 
     async def admit(self, request: Request) -> PartnerAdmission:
         state = self.store.state
-        partner, end_user = self._authenticate(request, state)
-        purpose = request.headers.get(PURPOSE_HEADER, "").strip()
+        # One pass over the raw headers (Starlette's lookups each scan them all), read as
+        # UTF-8: an end user's name may be written in Khmer.
+        try:
+            headers = {
+                name.decode("ascii"): value.decode("utf-8")
+                for name, value in request.scope["headers"]
+                if name in _READ
+            }
+        except UnicodeDecodeError:
+            raise _refuse("Header values must be UTF-8.", "BAD_REQUEST", 400) from None
+        partner, end_user = self._authenticate(request, headers, state)
+        purpose = headers.get(PURPOSE_HEADER, "").strip()
         document = state.published.document if state.published else None
-        purposes = document.purposes_of(partner.code) if document else []
         if not purpose:
+            purposes = document.purposes_of(partner.code) if document else []
             raise _refuse(
                 "Declare why you ask: send the X-Purpose header with one of your purposes ("
                 + (", ".join(purposes) or "none is agreed yet; ask the registry")
@@ -132,6 +167,7 @@ class PolicyAccess:
             )
         agreement = document.agreement(partner.code, purpose)
         if agreement is None:
+            purposes = document.purposes_of(partner.code)
             raise _refuse(
                 f"You have no agreement for the purpose {purpose[:64]!r}; your purposes: "
                 + (", ".join(purposes) or "none")
@@ -162,27 +198,18 @@ class PolicyAccess:
                 headers={"Retry-After": str(seconds)},
             )
         prepared = self._view(state, partner, agreement)
-        view = prepared.policy
-        caller = Caller(
-            partner=partner.code,
-            purpose=purpose,
-            end_user=end_user,
-            scope=view.scope,
-            operator=partner.operator,
-            programmes=agreement.programmes,
-        )
+        caller, caller_headers = prepared.caller(end_user)
         return PartnerAdmission(
             access=self,
             view=prepared.access,
-            policy=view,
+            policy=prepared.policy,
             caller=caller,
-            subgraph_headers=caller.headers(),
+            subgraph_headers=caller_headers,
         )
 
     def _authenticate(
-        self, request: Request, state: PolicyState
+        self, request: Request, headers: Mapping[str, str], state: PolicyState
     ) -> tuple[PartnerRecord, str | None]:
-        headers = request.headers
         end_user = headers.get(END_USER_HEADER)
         client = headers.get(XROAD_CLIENT_HEADER)
         given = headers.get("x-api-key")
@@ -285,7 +312,14 @@ class PolicyAccess:
         )
         if len(self._views) > 4096:
             self._views.clear()
-        prepared = self._views[key] = PreparedView(view, access)
+        caller = Caller(
+            partner=partner.code,
+            purpose=agreement.purpose,
+            scope=view.scope,
+            operator=partner.operator,
+            programmes=agreement.programmes,
+        )
+        prepared = self._views[key] = PreparedView(view, access, caller)
         return prepared
 
 

@@ -40,26 +40,49 @@ def _unwrap(type_: GraphQLOutputType) -> tuple[Any, bool]:
     return inner, nullable
 
 
-def _each(function: MaskFunction, blank: Any = None) -> MaskFunction:
-    """``function`` over a value or a list of them; a value it cannot read becomes ``blank``."""
+def _is_list(type_: GraphQLOutputType) -> bool:
+    inner: Any = type_
+    while isinstance(inner, GraphQLNonNull):
+        inner = inner.of_type
+    return isinstance(inner, GraphQLList)
 
-    def masked(value: Any) -> Any:
-        if value is None:
-            return None
+
+def _shaped(function: MaskFunction, blank: Any, lists: bool) -> MaskFunction:
+    """``function`` (which takes None to None, and a value it cannot read to None) made
+    to give ``blank`` for an unreadable value, and to mask a list item by item.
+
+    Masks run for every value a response holds: the common case, a field that is no
+    list and a mask that reads every value, is ``function`` itself.
+    """
+    if blank is not None:
+        plain = function
+
+        def function(value: Any) -> Any:
+            result = plain(value)
+            return blank if result is None and value is not None else result
+
+    if not lists:
+        return function
+    one = function
+
+    def each(value: Any) -> Any:
         if isinstance(value, list):
-            return [masked(item) for item in value]
-        result = function(value)
-        return blank if result is None else result
+            return [each(item) for item in value]
+        return one(value)
 
-    return masked
+    return each
 
 
 def _last4(value: Any) -> Any:
+    if value is None:
+        return None
     text = str(value)
     return "*" * max(len(text) - 4, 0) + text[-4:]
 
 
 def _year(value: Any) -> Any:
+    if value is None:
+        return None
     text = str(value)
     found = _DATE.match(text)
     if found is None:
@@ -73,16 +96,22 @@ def _year(value: Any) -> Any:
 
 
 def _year_text(value: Any) -> Any:
+    if value is None:
+        return None
     found = _DATE.match(str(value))
     return found.group(1) if found else None
 
 
 def _initial(value: Any) -> Any:
+    if value is None:
+        return None
     text = str(value).strip()
     return f"{text[0]}." if text else text
 
 
 def _commune(value: Any) -> Any:
+    if value is None:
+        return None
     text = str(value)
     # Gazetteer codes: province 2 digits, district 4, commune 6, village 8. Anything else
     # is not a code this mask can cut, and is not let through.
@@ -92,6 +121,8 @@ def _commune(value: Any) -> Any:
 
 
 def _match_only(value: Any) -> Any:
+    if value is None:
+        return None
     return "MATCH" if value == "MATCH" else "MISMATCH"
 
 
@@ -130,16 +161,19 @@ class Mask:
         """
         leaf, nullable = _unwrap(type_)
         blank = None if nullable else ""
+        lists = _is_list(type_)
         if self.name == "nullify":
             return lambda value: None
         if self.name == "pseudonym":
             if pseudonym_key is None:
                 raise ValueError("the pseudonym mask needs a pseudonym key (TONLE_PSEUDONYM_KEY)")
-            return _each(_pseudonymizer(pseudonym_key, partner))
+            return _shaped(_pseudonymizer(pseudonym_key, partner), None, lists)
         if self.name == "year":
             is_text = getattr(leaf, "name", "") == "String"
-            return _each(_year_text if is_text else _year, blank)
-        return _each(_FUNCTIONS[self.name], blank)
+            return _shaped(_year_text if is_text else _year, blank, lists)
+        # last4, initial and match_only read every value: no blank to stand in.
+        can_fail = self.name == "commune"
+        return _shaped(_FUNCTIONS[self.name], blank if can_fail else None, lists)
 
 
 def _pseudonymizer(key: bytes, partner: str) -> MaskFunction:
@@ -147,7 +181,9 @@ def _pseudonymizer(key: bytes, partner: str) -> MaskFunction:
     # the same value gives the same pseudonym in every field, so rows still link up.
     partner_key = hmac.new(key, partner.encode(), hashlib.sha256).digest()
 
-    def pseudonym(value: Any) -> str:
+    def pseudonym(value: Any) -> str | None:
+        if value is None:
+            return None
         digest = hmac.new(partner_key, str(value).encode(), hashlib.sha256).digest()
         return "ps_" + base64.b32encode(digest[:10]).decode().lower()
 

@@ -227,7 +227,7 @@ async def test_mutations_the_agreement_does_not_grant_do_not_exist(stack: Policy
 async def test_a_registration_for_a_programme_not_agreed_is_refused(stack: PolicyStack) -> None:
     reply = await stack.ask(
         "nssf",
-        "mutation R($v: String!) { registerPerson(input: {programme: \"idpoor\", "
+        'mutation R($v: String!) { registerPerson(input: {programme: "idpoor", '
         'localId: "N-2", familyName: "Sok", givenName: "Dara", birthDate: "1990-05-17", '
         "sex: MALE, villageCode: $v}) { spid } }",
         {"v": person_in(stack, ("21",)).village_code},
