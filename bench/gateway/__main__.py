@@ -21,12 +21,14 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any
 
 from .expected import QUERY, expected_response
+from .policy import masked as masked_expected
+from .policy import prepare as prepare_policy
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / ".work"
@@ -44,6 +46,7 @@ class Gateway:
     name: str
     url: str
     pid: int
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -86,9 +89,13 @@ def children_cpu_seconds() -> float:
     return times.children_user + times.children_system
 
 
-def post(url: str, body: dict[str, Any], timeout: float = 10) -> Any:
+def post(
+    url: str, body: dict[str, Any], timeout: float = 10, headers: dict[str, str] | None = None
+) -> Any:
     request = urllib.request.Request(
-        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", **(headers or {})},
     )
     with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.loads(response.read())
@@ -100,7 +107,7 @@ def wait_for(gateway: Gateway, proc: subprocess.Popen[str]) -> None:
         if proc.poll() is not None:
             raise BenchError(f"{gateway.name} exited; see {WORK}/{gateway.name}.log")
         try:
-            post(gateway.url, {"query": "{ __typename }"}, timeout=2)
+            post(gateway.url, {"query": "{ __typename }"}, timeout=2, headers=gateway.headers)
             return
         except OSError:
             pass
@@ -183,9 +190,12 @@ def verify(gateway: Gateway, ports: dict[str, int], expected: dict[str, Any]) ->
     Returns the subgraph fetches one request made, by subgraph.
     """
     reset_subgraphs(ports)
-    check_answer(gateway, post(gateway.url, {"query": QUERY}), expected, "subgraphs uncached")
+    ask = {"query": QUERY}
+    answer = post(gateway.url, ask, headers=gateway.headers)
+    check_answer(gateway, answer, expected, "subgraphs uncached")
     fetches = subgraph_counts(ports)
-    check_answer(gateway, post(gateway.url, {"query": QUERY}), expected, "subgraphs cached")
+    answer = post(gateway.url, ask, headers=gateway.headers)
+    check_answer(gateway, answer, expected, "subgraphs cached")
     return fetches
 
 
@@ -198,13 +208,14 @@ def measure(
     duration: int,
 ) -> Run:
     load = ("load.mjs", gateway.url, str(connections))
+    headers = json.dumps(gateway.headers)
     # warm up: Node's JIT, caches, connection pools
-    node(*load, str(WARM_UP_SECONDS), str(body), timeout=WARM_UP_SECONDS + 60)
+    node(*load, str(WARM_UP_SECONDS), str(body), headers, timeout=WARM_UP_SECONDS + 60)
     gateway_before = cpu_seconds(gateway.pid)
     subgraphs_before = cpu_seconds(subgraphs_pid)
     load_before = children_cpu_seconds()
     started = time.monotonic()
-    figures = json.loads(node(*load, str(duration), str(body), timeout=duration + 60))
+    figures = json.loads(node(*load, str(duration), str(body), headers, timeout=duration + 60))
     elapsed = time.monotonic() - started
     # The load generator has exited and been waited for: its CPU is in our children's times.
     load_cpu = children_cpu_seconds() - load_before
@@ -223,12 +234,12 @@ def measure(
 
 def report(runs: list[Run]) -> None:
     print()
-    print(f"{'gateway':<8}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'errors':>8}{'fetches':>9}"
+    print(f"{'gateway':<14}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'errors':>8}{'fetches':>9}"
           f"{'cpu gw':>8}{'cpu sub':>9}{'cpu load':>10}{'sub share':>11}"
           f"{'gw cpu ms/req':>15}")  # fmt: skip
     for run in runs:
         print(
-            f"{run.name:<8}{run.rps:>8.0f}{run.p50:>8.1f}{run.p99:>8.1f}{run.errors:>8}"
+            f"{run.name:<14}{run.rps:>8.0f}{run.p50:>8.1f}{run.p99:>8.1f}{run.errors:>8}"
             f"{sum(run.fetches.values()):>9}{run.cpu_gateway:>8.2f}{run.cpu_subgraphs:>9.2f}"
             f"{run.cpu_load:>10.2f}{run.subgraph_share:>11.0%}"
             f"{run.gateway_cpu_ms_per_request:>15.2f}"
@@ -251,7 +262,7 @@ def run_benchmark(stack: ExitStack, duration: int, connections: int) -> list[Run
     body = WORK / "query.json"
     body.write_text(json.dumps({"query": QUERY}))
     ports = {name: free_port() for name in SUBGRAPHS}
-    tonle_port, apollo_port = free_port(), free_port()
+    tonle_port, apollo_port, policy_port = free_port(), free_port(), free_port()
     print(f"gateway benchmark: {duration} s per gateway after {WARM_UP_SECONDS} s warm-up, "
           f"{connections} connections, 127.0.0.1")  # fmt: skip
 
@@ -280,6 +291,20 @@ def run_benchmark(stack: ExitStack, duration: int, connections: int) -> list[Run
             stderr=log("tonle", stack),
         )
     )
+    setup = prepare_policy(WORK)
+    policy_args = [
+        sys.executable, "-m", "tonle.cli", "gateway",
+        "--supergraph", str(supergraph), "--port", str(policy_port),
+        "--database", setup.database_url,
+    ]  # fmt: skip
+    with_policy = stack.enter_context(
+        process(
+            policy_args,
+            stdout=subprocess.DEVNULL,
+            stderr=log("tonle-policy", stack),
+            env={**os.environ, **setup.env},
+        )
+    )
     apollo = stack.enter_context(
         process(
             ["node", str(HERE / "apollo-gateway.mjs"), str(supergraph), str(apollo_port)],
@@ -288,19 +313,28 @@ def run_benchmark(stack: ExitStack, duration: int, connections: int) -> list[Run
             stderr=log("apollo", stack),
         )
     )
+    partner = {"Authorization": f"Bearer {setup.api_key}", "X-Purpose": "benchmark"}
     gateways = [
         Gateway("tonle", f"http://127.0.0.1:{tonle_port}/graphql", tonle.pid),
         Gateway("apollo", f"http://127.0.0.1:{apollo_port}/graphql", apollo.pid),
+        Gateway(
+            "tonle-policy", f"http://127.0.0.1:{policy_port}/graphql", with_policy.pid, partner
+        ),
     ]
-    for gateway, proc in zip(gateways, (tonle, apollo), strict=True):
+    for gateway, proc in zip(gateways, (tonle, apollo, with_policy), strict=True):
         wait_for(gateway, proc)
 
     expected = expected_response()
-    fetches = {gateway.name: verify(gateway, ports, expected) for gateway in gateways}
-    print("responses: both gateways return the expected JSON, from uncached and cached subgraphs")
+    answers = {"tonle": expected, "apollo": expected, "tonle-policy": masked_expected(expected)}
+    fetches = {gateway.name: verify(gateway, ports, answers[gateway.name]) for gateway in gateways}
+    print("responses: every gateway returns the expected JSON (the partner's masked), from "
+          "uncached and cached subgraphs")  # fmt: skip
 
     runs = []
-    for gateway in gateways:
+    # Tonle with and without policies one after the other: their ratio is the figure that
+    # matters, and the machine drifts less between neighbours.
+    order = {"tonle": 0, "tonle-policy": 1, "apollo": 2}
+    for gateway in sorted(gateways, key=lambda g: order[g.name]):
         runs.append(
             measure(gateway, subgraphs.pid, fetches[gateway.name], body, connections, duration)
         )
@@ -331,7 +365,14 @@ def main() -> int:
         print(f"FAILED: {' '.join(map(str, error.cmd))}\n{error.stderr or ''}", file=sys.stderr)
         return 1
     report(runs)
-    ratio = runs[0].rps / runs[1].rps if runs[1].rps else float("inf")
+    by_name = {run.name: run for run in runs}
+    tonle, apollo, policy = by_name["tonle"], by_name["apollo"], by_name["tonle-policy"]
+    print(
+        f"policies: {policy.rps:.0f} req/s as a partner (restricted view, masks, access log) "
+        f"against {tonle.rps:.0f} --open: ratio {policy.rps / tonle.rps:.2f}, "
+        f"overhead {1 - policy.rps / tonle.rps:.0%}"
+    )
+    ratio = tonle.rps / apollo.rps if apollo.rps else float("inf")
     print(f"ratio: {ratio:.2f}")
     return 0
 
