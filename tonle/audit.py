@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime as dt
-import functools
 import json
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
+
+from tonle.database import CommandFailure, clear_failures, database_option, run_on_database
 
 T = TypeVar("T")
 
@@ -27,24 +27,6 @@ seq), 2 when it cannot be checked (database or key unreadable).
 """
 
 
-class _Failure(Exception):
-    """A clear message for stderr, and exit status 2."""
-
-
-def _clear_failures(command: Callable[[argparse.Namespace], int]) -> Callable[..., int]:
-    """A command whose failures are one line on stderr and exit status 2, never a trace."""
-
-    @functools.wraps(command)
-    def run(args: argparse.Namespace) -> int:
-        try:
-            return command(args)
-        except _Failure as failure:
-            print(f"tonle audit {args.audit_command}: {failure}", file=sys.stderr)
-            return 2
-
-    return run
-
-
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     audit = sub.add_parser(
         "audit",
@@ -59,7 +41,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     verify = commands.add_parser(
         "verify", help="recompute the chain and check every checkpoint's signature"
     )
-    _database_option(verify)
+    database_option(verify)
     verify.add_argument(
         "--public-key",
         action="append",
@@ -76,21 +58,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     who.add_argument("--household", action="store_true", help="SPID is a household ID")
     who.add_argument("--since", type=_since, metavar="DATE", help="YYYY-MM-DD or an ISO time")
     who.add_argument("--json", action="store_true", help="print JSON")
-    _database_option(who)
+    database_option(who)
     who.set_defaults(func=who_saw_command)
 
     keygen = commands.add_parser("keygen", help="generate an Ed25519 checkpoint signing key pair")
     keygen.add_argument("--out", type=Path, required=True, metavar="DIR")
     keygen.set_defaults(func=keygen_command)
-
-
-def _database_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--database",
-        metavar="URL",
-        help="the registry database (default: TONLE_DATABASE_URL, else the demo's "
-        "sqlite+aiosqlite:///.tonle/registry.db)",
-    )
 
 
 def _since(value: str) -> dt.datetime:
@@ -105,7 +78,7 @@ def _since(value: str) -> dt.datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
-@_clear_failures
+@clear_failures("tonle audit verify")
 def verify_command(args: argparse.Namespace) -> int:
     from policies.audit import load_public_key, public_key_from_env, verify
 
@@ -138,7 +111,7 @@ def verify_command(args: argparse.Namespace) -> int:
     return 0
 
 
-@_clear_failures
+@clear_failures("tonle audit who-saw")
 def who_saw_command(args: argparse.Namespace) -> int:
     from identity_store import is_valid_spid
     from policies.audit import HOUSEHOLD, PERSON, AccessSummary, who_saw
@@ -236,49 +209,8 @@ def _guard(make: Callable[[], T]) -> T:
     try:
         return make()
     except SigningKeyError as error:
-        raise _Failure(str(error)) from None
+        raise CommandFailure(str(error)) from None
 
 
 def _run(args: argparse.Namespace, work: Callable[[Any], Awaitable[T]]) -> T:
-    """Run ``work(sessions)`` on the database named by ``--database`` (or the default)."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    from identity_store import database_url
-
-    url = args.database or database_url()
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        raise _Failure(
-            "that is not a database URL; give sqlite+aiosqlite:///PATH or "
-            "postgresql+asyncpg://USER@HOST/DATABASE"
-        ) from None
-    path = parsed.database
-    sqlite_file = parsed.drivername.startswith("sqlite") and path and path != ":memory:"
-    if sqlite_file and not Path(str(path)).exists():
-        # Connecting would create an empty database there: say what is missing instead.
-        raise _Failure(f"there is no SQLite database at {path}; give --database URL")
-    return asyncio.run(_with_sessions(url, work))
-
-
-async def _with_sessions(url: str, work: Callable[[Any], Awaitable[T]]) -> T:
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from identity_store import RegistryError, create_engine, session_factory
-
-    try:
-        engine = create_engine(url)
-    except RegistryError as error:
-        raise _Failure(str(error)) from None
-    where = engine.url.render_as_string(hide_password=True)
-    try:
-        return await work(session_factory(engine))
-    except (SQLAlchemyError, OSError) as error:
-        # The class name only: a driver's message may quote values.
-        raise _Failure(
-            f"cannot read the access log in {where} ({type(error).__name__}); check that the "
-            "database is reachable and migrated (the access log arrives with revision 0003)"
-        ) from None
-    finally:
-        await engine.dispose()
+    return run_on_database(args, work, what="the access log")

@@ -8,7 +8,6 @@ import datetime as dt
 import random
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -41,6 +40,7 @@ from identity_store import (
 )
 from policies.models import PolicyBase
 from tests.identity_store.people import OTHER_VILLAGE, VILLAGE, person
+from tests.migrations import table_of
 
 
 @pytest.fixture
@@ -229,19 +229,4 @@ async def test_the_migrations_build_exactly_the_models_tables(database_url: str)
     # The same migrations create the policy tables; those are policies.models' business
     # (tests/policies/test_models.py) and show up here as "not in this metadata".
     policy_tables = set(PolicyBase.metadata.tables)
-    assert [c for c in changes if _table_of(c) not in policy_tables] == []
-
-
-def _table_of(change: Any) -> str | None:
-    """The table an alembic difference is about."""
-    if isinstance(change, list):  # column modifications come as a list of tuples
-        change = change[0]
-    kind, *rest = change
-    if kind in ("add_table", "remove_table"):
-        return str(rest[0].name)
-    if kind in ("add_index", "remove_index", "add_constraint", "remove_constraint"):
-        return str(rest[0].table.name)
-    if kind in ("add_fk", "remove_fk"):
-        return str(rest[0].parent.name)
-    # add_column, remove_column, modify_*: (kind, schema, table, ...)
-    return str(rest[1])
+    assert [c for c in changes if table_of(c) not in policy_tables] == []
