@@ -363,3 +363,45 @@ async def test_registry_staff_see_who_saw_a_person_through_graphql(stack: Policy
     ]
     unknown = await stack.ask("registry", query, {"s": "123456789010"})
     assert unknown.data == {"accessesTo": None}
+
+
+async def test_x_road_client_names_a_partner_only_from_a_trusted_security_server(
+    stack: PolicyStack,
+) -> None:
+    import ipaddress
+
+    headers = {"X-Road-Client": "CAMBODIA/GOV/NSSF/MEMBERS", "X-Road-UserId": "clerk-3"}
+    untrusted = await stack.ask(None, "{ __typename }", purpose="enrolment", headers=headers)
+    assert (untrusted.status, untrusted.codes) == (401, ["UNAUTHENTICATED"])
+    assert "trusted only from the configured CamDX security servers" in untrusted.messages[0]
+    stack.access.security_servers = (ipaddress.ip_network("127.0.0.1/32"),)
+    trusted = await stack.ask(None, "{ __typename }", purpose="enrolment", headers=headers)
+    assert (trusted.status, trusted.data) == (200, {"__typename": "Query"})
+    # A client subsystem no partner has is nobody, even from the security server.
+    stranger = await stack.ask(
+        None, "{ __typename }", purpose="enrolment",
+        headers={"X-Road-Client": "CAMBODIA/GOV/OTHER/SUB"},
+    )  # fmt: skip
+    assert stranger.status == 401
+
+
+async def test_an_expired_key_is_refused(stack: PolicyStack) -> None:
+    from policies.repository import issue_key
+
+    issued = await issue_key(
+        stack.sessions, "pca", expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1.5)
+    )
+    headers = {"Authorization": f"Bearer {issued.key}"}
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:  # the gateway learns of the key at its next poll
+        if (await stack.ask(None, "{ __typename }", purpose="payment_reconciliation",
+                            headers=headers)).status == 200:  # fmt: skip
+            break
+        await asyncio.sleep(0.1)
+    else:
+        pytest.fail("the new key was not accepted within 5 s")
+    await asyncio.sleep(1.6)
+    late = await stack.ask(
+        None, "{ __typename }", purpose="payment_reconciliation", headers=headers
+    )
+    assert (late.status, late.codes) == (401, ["UNAUTHENTICATED"])
