@@ -191,3 +191,24 @@ async def test_errors_are_one_clear_line_and_exit_2(
     with pytest.raises(SystemExit):
         main(["audit", "who-saw", A, "--since", "yesterday"])
     assert "is not a date (YYYY-MM-DD)" in capsys.readouterr().err
+
+
+async def test_verify_in_the_demo_folder_checks_with_the_demos_own_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The demo's layout: .tonle/registry.db and its key pair in .tonle/secrets.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TONLE_DATABASE_URL", raising=False)
+    monkeypatch.delenv("TONLE_AUDIT_PUBLIC_KEY", raising=False)
+    monkeypatch.delenv("TONLE_AUDIT_SIGNING_KEY", raising=False)
+    await _logged("sqlite+aiosqlite:///.tonle/registry.db", tmp_path / ".tonle" / "secrets")
+    capsys.readouterr()
+    assert await _run(["audit", "verify"]) == 0
+    out, err = capsys.readouterr()
+    assert "checkpoints verified" in out and "demo's key" in err
+    # Any other database is not checked with the demo's key.
+    assert (
+        await _run(["audit", "verify", "--database", "sqlite+aiosqlite:///.tonle/registry.db"]) == 0
+    )
+    out, _ = capsys.readouterr()
+    assert "none verified" in out
