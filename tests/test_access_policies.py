@@ -374,6 +374,9 @@ async def test_x_road_client_names_a_partner_only_from_a_trusted_security_server
     untrusted = await stack.ask(None, "{ __typename }", purpose="enrolment", headers=headers)
     assert (untrusted.status, untrusted.codes) == (401, ["UNAUTHENTICATED"])
     assert "trusted only from the configured CamDX security servers" in untrusted.messages[0]
+    stack.access.security_servers = (ipaddress.ip_network("10.0.0.0/8"),)  # not this caller
+    elsewhere = await stack.ask(None, "{ __typename }", purpose="enrolment", headers=headers)
+    assert elsewhere.status == 401
     stack.access.security_servers = (ipaddress.ip_network("127.0.0.1/32"),)
     trusted = await stack.ask(None, "{ __typename }", purpose="enrolment", headers=headers)
     assert (trusted.status, trusted.data) == (200, {"__typename": "Query"})

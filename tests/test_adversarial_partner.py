@@ -207,8 +207,17 @@ async def test_variables_cannot_fill_what_the_credentials_decide(stack: PolicySt
         {"r": registration},
         purpose="enrolment",
     )
+    # Refused by the gateway, before any subgraph: the field is not in the partner's schema.
     assert reply.codes == ["BAD_USER_INPUT"]
-    assert "operator" in reply.messages[0] and "data" not in reply.body
+    assert "Field 'operator' is not defined by type 'RegistrationInput'" in reply.messages[0]
+    assert "data" not in reply.body
+    fields = await stack.ask(
+        "nssf",
+        '{ __type(name: "RegistrationInput") { inputFields { name } } }',
+        purpose="enrolment",
+    )
+    names = {f["name"] for f in fields.data["__type"]["inputFields"]}
+    assert "programme" in names and not names & {"operator", "registeredBy"}
 
 
 async def test_mutations_the_agreement_does_not_grant_do_not_exist(stack: PolicyStack) -> None:
