@@ -366,3 +366,44 @@ async def test_a_registration_does_not_reveal_an_existing_persons_spid(stack: Po
         "nssf", f'{{ person(spid: "{holder.spid}") {{ spid }} }}', purpose="enrolment"
     )
     assert again.data == {"person": None}
+
+
+async def test_caller_headers_sent_by_a_partner_are_not_passed_on(stack: PolicyStack) -> None:
+    away = person_out(stack, ("12", "21"))
+    forged = {
+        "X-Tonle-Partner": "registry",
+        "X-Tonle-Purpose": "grievance",
+        "X-Tonle-Scope": "{}",
+        "X-Tonle-Operator": "nssf",
+    }
+    reply = await stack.ask(
+        "ngo-cash", f'{{ person(spid: "{away.spid}") {{ spid }} }}', headers=forged
+    )
+    assert reply.data == {"person": None}  # still the NGO, still its two provinces
+
+
+async def test_aliases_cannot_add_up_to_more_people_than_the_agreement_allows(
+    stack: PolicyStack,
+) -> None:
+    current = await published(stack.sessions)
+    assert current is not None
+    data = current.document.to_json()
+    agreement = next(a for a in data["agreements"] if a["partner"] == "ngo-cash")
+    agreement["limits"]["max_people_per_request"] = 10
+    number = await add_version(
+        stack.sessions, PolicyDocument.from_json(data), created_by="t", reason="t"
+    )
+    await publish(stack.sessions, number, by="t", reason="t")
+    await stack.access.store.refresh()
+    page = 'people(provinceCode: "21", first: 8, after: $after) { pageInfo { endCursor } edges { node { spid } } }'
+    one = await stack.ask("ngo-cash", f"query O($after: String) {{ {page} }}")
+    assert len(one.data["people"]["edges"]) == 8
+    after = one.data["people"]["pageInfo"]["endCursor"]
+    both = await stack.ask(
+        "ngo-cash",
+        f"query T($after: String, $none: String) {{ a: {page.replace('$after', '$none')} "
+        f"b: {page} }}",
+        {"after": after},
+    )
+    assert (both.status, both.codes) == (400, ["LIMIT_EXCEEDED"])
+    assert "data" not in both.body

@@ -144,7 +144,7 @@ async def _demo(data_dir: Path, ports: DemoPorts, people: int) -> None:
     for code, partner in partners.items():
         purposes = ", ".join(partner["purposes"])  # type: ignore[arg-type]
         say(f"  {code:<9} X-Purpose: {purposes:<30} {partner['api_key']}")
-    say("Policy:      tonle policies view --partner ngo-cash --purpose eligibility_check")
+    say("Policy:      .venv/bin/tonle policies view --partner ngo-cash --purpose eligibility_check")
     say(f"Supergraph:  {data_dir / 'supergraph.graphql'}")
     for name in OPERATORS:
         say(
