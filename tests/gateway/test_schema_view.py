@@ -191,3 +191,28 @@ def test_authorization_directives_are_not_in_the_api_schema_and_open_mode_ignore
     printed = print_schema(gateway.api_schema)
     assert "@requiresScopes" not in printed and "requiresScopes__Scope" not in printed
     assert set(gateway.api_schema.query_type.fields) == {"public", "members", "ledger", "audit"}  # type: ignore[union-attr]
+
+
+UNION = """
+type Query @join__type(graph: A) { search: [Result!]! }
+union Result @join__type(graph: A) @join__unionMember(graph: A, member: "Open")
+  @join__unionMember(graph: A, member: "Secret") = Open | Secret
+type Open @join__type(graph: A) { id: ID! }
+type Secret @join__type(graph: A) { id: ID! code: String }
+"""
+
+
+def test_a_hidden_union_member_is_gone_from_fragments_and_introspection() -> None:
+    gateway = Gateway.from_sdl(supergraph(local_graphs("A"), UNION))
+    access = view("Query.search", "Open.id")
+    schema = gateway.schema_for(access)
+    result = schema.get_type("Result")
+    assert {t.name for t in schema.get_possible_types(result)} == {"Open"}  # type: ignore[arg-type]
+    assert schema.get_type("Secret") is None
+    for query in (
+        "{ search { ... on Secret { code } } }",
+        "{ search { ...S } } fragment S on Secret { id }",
+    ):
+        assert errors_of(gateway, query, access) == ["Unknown type 'Secret'."]
+    named = "{ search { ...O } } fragment O on Open { id }"
+    assert gateway.prepare(named, None, view=access) is not None
