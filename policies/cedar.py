@@ -33,15 +33,14 @@ from graphql import (
     GraphQLSchema,
 )
 
-from policies.document import (
-    ALL_FIELDS,
+from policies.errors import PolicyError
+from policies.model import (
     HIDDEN,
     VISIBLE,
     Agreement,
     PolicyDocument,
     Problem,
 )
-from policies.errors import PolicyError
 
 NAMESPACE = "Tonle"
 UNMASKED = "none"
@@ -305,11 +304,3 @@ def _guardrail_line(document: PolicyDocument, name: str) -> int | None:
         if found and found.group(1) == name and start is not None:
             return start + 1 + number
     return start
-
-
-def agreement_fields(agreement: Agreement) -> Iterable[tuple[str, str, str]]:
-    """Every (type, field, rule) an agreement names, ``*`` left as it is."""
-    for type_name, rules in agreement.fields.items():
-        for field_name, rule in rules.items():
-            if field_name != ALL_FIELDS:
-                yield type_name, field_name, rule

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from graphql import GraphQLSchema
 
 from policies.cedar import Catalogue, CedarPolicies, PartnerFacts, check_cedar
-from policies.document import ALL_FIELDS, HIDDEN, VISIBLE, PolicyDocument, Problem
 from policies.errors import PolicyError
 from policies.masks import MASKS
+from policies.model import ALL_FIELDS, HIDDEN, VISIBLE, PolicyDocument, Problem
 from policies.views import decide_view
 
 

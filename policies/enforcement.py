@@ -19,34 +19,27 @@ import hashlib
 import ipaddress
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from graphql import (
-    GraphQLInterfaceType,
-    GraphQLObjectType,
     GraphQLSchema,
-    GraphQLUnionType,
-    IntValueNode,
-    OperationType,
-    VariableNode,
-    get_named_type,
 )
 from starlette.requests import Request
 
 from gateway.access import AccessRefused, AccessView, Grants, Mask, ResponseFacts
 from policies.audit import HOUSEHOLD, PERSON, AccessEntry, AccessLogUnavailable, Outcome
 from policies.caller import Caller
-from policies.cedar import Catalogue
-from policies.document import Agreement
 from policies.errors import PolicyError
 from policies.keys import key_id_of, same_key
 from policies.masks import MASKS
+from policies.model import Agreement
 from policies.ratelimit import RateLimiter
 from policies.repository import PartnerRecord
 from policies.store import PolicyState, PolicyStore
+from policies.usage import int_value, usage_of
 from policies.views import View, decide_view
 
 if TYPE_CHECKING:
@@ -56,7 +49,6 @@ PURPOSE_HEADER = "x-purpose"
 END_USER_HEADER = "x-tonle-end-user"
 XROAD_CLIENT_HEADER = "x-road-client"
 XROAD_USER_HEADER = "x-road-userid"
-PAGE_SIZE_ARGUMENT = "first"
 MAX_OPERATION_NAME = 200  # the access log's column
 # The request headers admission reads (raw header names are lower-case bytes).
 _READ = frozenset(
@@ -126,10 +118,6 @@ class PolicyAccess:
         self.limiter = limiter or RateLimiter()
         self.today = today
         self._views: dict[tuple[Any, ...], PreparedView] = {}
-
-    @classmethod
-    def catalogue_of(cls, api_schema: GraphQLSchema) -> Catalogue:
-        return Catalogue.of(api_schema)
 
     # -- admission ------------------------------------------------------------------------
 
@@ -335,9 +323,9 @@ class PartnerAdmission:
 
     def check(self, prepared: PreparedRequest, variables: Mapping[str, Any]) -> None:
         limits = self.policy.limits
-        usage = _usage(prepared)
+        usage = usage_of(prepared)
         for node in usage.page_sizes:
-            size = _int_value(node, variables)
+            size = int_value(node, variables)
             if size is not None and size > limits.max_people_per_request:
                 raise _limit(
                     f"first: {size} asks for more than the {limits.max_people_per_request} "
@@ -439,70 +427,6 @@ def _limit(message: str, limit: str, value: int, cap: int) -> AccessRefused:
         400,
         extensions={"limit": limit, "value": value, "cap": cap},
     )
-
-
-def _int_value(node: Any, variables: Mapping[str, Any]) -> int | None:
-    if isinstance(node, IntValueNode):
-        return int(node.value)
-    if isinstance(node, VariableNode):
-        value = variables.get(node.name.value)
-        return value if isinstance(value, int) else None
-    return None
-
-
-@dataclass(frozen=True)
-class Usage:
-    """What one operation asks for, computed once per prepared request."""
-
-    fields: Mapping[str, int]  # "Type.field" -> times selected
-    page_sizes: tuple[Any, ...]  # the value nodes of every `first:` argument
-
-
-def _usage(prepared: PreparedRequest) -> Usage:
-    found = prepared.memo.get("usage")
-    if isinstance(found, Usage):
-        return found
-    schema = prepared.schema
-    assert schema is not None
-    root = schema.get_root_type(OperationType(prepared.operation.kind))
-    fields: dict[str, int] = {}
-    pages: list[Any] = []
-    if root is not None:
-        _walk(prepared.operation.selections, root, schema, fields, pages)
-    usage = Usage(fields=fields, page_sizes=tuple(pages))
-    prepared.memo["usage"] = usage
-    return usage
-
-
-def _walk(
-    selections: Iterable[Any],
-    parent: Any,
-    schema: GraphQLSchema,
-    fields: dict[str, int],
-    pages: list[Any],
-) -> None:
-    for selection in selections:
-        if not hasattr(selection, "name"):  # a fragment
-            condition = (
-                schema.get_type(selection.type_condition) if selection.type_condition else parent
-            )
-            _walk(selection.selections, condition or parent, schema, fields, pages)
-            continue
-        if isinstance(parent, GraphQLUnionType) or not hasattr(parent, "fields"):
-            continue
-        definition = parent.fields.get(selection.name)
-        if definition is None:
-            continue
-        name = f"{parent.name}.{selection.name}"
-        fields[name] = fields.get(name, 0) + 1
-        for argument in selection.arguments:
-            if argument.name.value == PAGE_SIZE_ARGUMENT:
-                pages.append(argument.value)
-        named = get_named_type(definition.type)
-        if selection.selections and isinstance(
-            named, GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType
-        ):
-            _walk(selection.selections, named, schema, fields, pages)
 
 
 def parse_networks(value: str) -> list[Network]:

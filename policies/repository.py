@@ -17,9 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from policies.cedar import PartnerFacts
-from policies.document import PolicyDocument
+from policies.document import read_stored
 from policies.errors import PolicyError
 from policies.keys import NewKey, new_key
+from policies.model import PolicyDocument
 from policies.models import (
     PARTNER_KINDS,
     ApiKey,
@@ -405,7 +406,7 @@ async def version_document(sessions: Sessions, number: int) -> StoredVersion:
         raise UnknownVersion(
             f"there is no policy version {number}; `tonle policies list` shows them"
         )
-    return StoredVersion(number, PolicyDocument.from_json(row.document), row.source)
+    return StoredVersion(number, read_stored(row.document), row.source)
 
 
 async def latest_version(sessions: Sessions) -> int | None:
@@ -430,7 +431,7 @@ async def published(sessions: Sessions) -> Published | None:
     assert version is not None
     at = _aware(row.published_at)
     assert at is not None
-    return Published(version.number, PolicyDocument.from_json(version.document), at)
+    return Published(version.number, read_stored(version.document), at)
 
 
 async def list_versions(sessions: Sessions) -> list[VersionRecord]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from policies.caller import RowScope
 from policies.cedar import UNMASKED, CedarPolicies, PartnerFacts
-from policies.document import HIDDEN, VISIBLE, Agreement, Limits
+from policies.model import HIDDEN, VISIBLE, Agreement, Limits
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from policies.audit import verify, who_saw
 from policies.audit.keys import public_key_from_env
-from policies.document import PolicyDocument
+from policies.document import read_stored
 from policies.masks import MASKS
 from policies.repository import add_version, publish, published, revoke_key
 from tests.policy_stack import PolicyStack, policy_stack
@@ -56,7 +56,7 @@ async def republish(stack: PolicyStack, change: Callable[[dict[str, Any]], None]
     assert current is not None
     data = current.document.to_json()
     change(data)
-    document = PolicyDocument.from_json(data)
+    document = read_stored(data)
     number = await add_version(stack.sessions, document, created_by="test", reason="test")
     await publish(stack.sessions, number, by="test", reason="test")
     return number

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from policies.document import PolicyDocument
+from policies.document import read_stored
 from policies.repository import add_version, publish, published
 from tests.policy_stack import PolicyStack, Reply, policy_stack
 
@@ -54,9 +54,7 @@ async def scope_idpoor_to(stack: PolicyStack, province: str) -> None:
     data = current.document.to_json()
     agreement = next(a for a in data["agreements"] if a["partner"] == "idpoor")
     agreement["scope"] = {"areas": [province], "own_registrations": False}
-    number = await add_version(
-        stack.sessions, PolicyDocument.from_json(data), created_by="t", reason="t"
-    )
+    number = await add_version(stack.sessions, read_stored(data), created_by="t", reason="t")
     await publish(stack.sessions, number, by="t", reason="t")
     await stack.access.store.refresh()
     assert stack.access.store.state.version == number
@@ -390,9 +388,7 @@ async def test_aliases_cannot_add_up_to_more_people_than_the_agreement_allows(
     data = current.document.to_json()
     agreement = next(a for a in data["agreements"] if a["partner"] == "ngo-cash")
     agreement["limits"]["max_people_per_request"] = 10
-    number = await add_version(
-        stack.sessions, PolicyDocument.from_json(data), created_by="t", reason="t"
-    )
+    number = await add_version(stack.sessions, read_stored(data), created_by="t", reason="t")
     await publish(stack.sessions, number, by="t", reason="t")
     await stack.access.store.refresh()
     page = 'people(provinceCode: "21", first: 8, after: $after) { pageInfo { endCursor } edges { node { spid } } }'

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policies.document import PolicyDocument
+from policies.document import read_stored
 from policies.masks import MASKS
 from policies.repository import add_version, publish, published
 from tests.policy_stack import PolicyStack, policy_stack
@@ -79,7 +79,7 @@ async def enforce(stack: PolicyStack, rules: dict[str, str], areas: list[str] | 
     agreement["scope"] = {"areas": areas, "own_registrations": False}
     agreement["limits"]["requests_per_minute"] = 100_000
     number = await add_version(
-        stack.sessions, PolicyDocument.from_json(data), created_by="hypothesis", reason="draw"
+        stack.sessions, read_stored(data), created_by="hypothesis", reason="draw"
     )
     await publish(stack.sessions, number, by="hypothesis", reason="draw")
     await stack.access.store.refresh()

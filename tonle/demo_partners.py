@@ -18,7 +18,8 @@ from pathlib import Path
 
 from policies.audit import generate_key_pair
 from policies.audit.keys import PRIVATE_KEY_FILE
-from policies.document import PolicyDocument, parse_policy
+from policies.document import parse_policy
+from policies.model import PolicyDocument
 from policies.repository import (
     Sessions,
     add_version,

@@ -9,7 +9,8 @@ from graphql import GraphQLSchema, build_schema
 
 from gateway import Gateway
 from gateway.composition import SubgraphSource, compose
-from policies.document import PolicyDocument, parse_policy
+from policies.document import parse_policy
+from policies.model import PolicyDocument
 
 
 @cache

@@ -7,7 +7,7 @@ from importlib import resources
 
 import pytest
 
-from policies.document import PolicyDocument, PolicyFileError, parse_policy
+from policies.document import PolicyFileError, parse_policy, read_stored
 
 DEMO = resources.files("tonle").joinpath("demo-policy.yaml").read_text("utf-8")
 
@@ -108,7 +108,7 @@ def test_yaml_that_does_not_parse_names_its_line() -> None:
 
 def test_the_canonical_form_round_trips_and_fixes_the_digest() -> None:
     document = parse_policy(DEMO)
-    again = PolicyDocument.from_json(document.to_json())
+    again = read_stored(document.to_json())
     assert again == document
     assert again.digest() == document.digest()
     assert parse_policy(document.to_yaml()) == document
