@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from identity_store.batch_review import RegistryRecords, open_review_cases, registry_records
 from identity_store.dates import format_birth_date, parse_birth_date
-from identity_store.db import create_engine, session_factory, url_with_schema
+from identity_store.db import StatementTimeout, create_engine, session_factory, url_with_schema
 from identity_store.decision import Candidate, RegistrationDecision, card_score, decide
 from identity_store.errors import (
     AlreadyRegistered,
@@ -72,7 +72,7 @@ from identity_store.review import (
 )
 from identity_store.scope import EVERYONE, Scope, admits, in_scope
 from identity_store.search import MAX_RESULTS, SearchHit, search_people
-from identity_store.settings import database_url
+from identity_store.settings import database_url, statement_timeout_s
 from identity_store.spid import InvalidSpid, is_valid_spid, new_spid, validate_spid
 
 __all__ = [
@@ -110,6 +110,7 @@ __all__ = [
     "ReviewCaseRecord",
     "Scope",
     "SearchHit",
+    "StatementTimeout",
     "UnknownPerson",
     "UnsupportedDatabase",
     "add_households",
@@ -157,6 +158,7 @@ __all__ = [
     "review_cases",
     "search_people",
     "session_factory",
+    "statement_timeout_s",
     "unmerge_person",
     "url_with_schema",
     "validate_spid",
