@@ -16,6 +16,21 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from gateway.errors import GatewayError
+from gateway.limits import OperationLimits
+
+__all__ = [
+    "OPEN_VIEW",
+    "SUBJECT_KEY",
+    "AccessControl",
+    "AccessRefused",
+    "AccessView",
+    "Admission",
+    "Grants",
+    "Mask",
+    "OperationLimits",
+    "ResponseFacts",
+    "SchemaFilter",
+]
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -62,6 +77,8 @@ class AccessView:
     counted: frozenset[tuple[str, str]] = frozenset()  # fields whose values are counted
     # (type, field) -> a line added to the field's description in the caller's schema
     notes: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    # what one request may ask for (None: the gateway's defaults)
+    limits: OperationLimits | None = None
 
 
 OPEN_VIEW = AccessView(key="")

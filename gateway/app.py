@@ -8,6 +8,7 @@ list of keys for single-tenant use, nobody's in ``--open`` mode.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import hmac
 import json
@@ -36,6 +37,7 @@ from gateway.access import (
 from gateway.errors import GatewayError
 from gateway.executor import Transport
 from gateway.explorer import Explorer
+from gateway.limits import HttpLimits, LimitExceeded
 from gateway.metrics import GatewayMetrics
 from gateway.runtime import Gateway, MultipleRequestErrors, PreparedRequest, RequestError
 from gateway.transport import AiohttpTransport
@@ -99,6 +101,29 @@ class GatewayState:
     explorer: Explorer
     access: AccessControl | None  # None: --open, everyone sees everything
     open_mode: bool
+    http: HttpLimits = field(default_factory=HttpLimits)
+
+
+@dataclass(frozen=True)
+class GraphQLParams:
+    """What a GraphQL-over-HTTP request asks: the document, its operation, its variables."""
+
+    query: str
+    operation_name: str | None
+    variables: dict[str, Any] | None
+    extensions: dict[str, Any]
+
+    @property
+    def wants_cost(self) -> bool:
+        return self.extensions.get("cost") is True
+
+
+# Headers a browser cannot send cross-site without a CORS preflight: a GET carrying one of
+# them was not sent by a form or an <img> on another site (GraphQL over HTTP, CSRF).
+_PREFLIGHTED = frozenset(
+    {b"authorization", b"x-api-key", b"x-purpose", b"apollo-require-preflight",
+     b"x-tonle-preflight"}
+)  # fmt: skip
 
 
 def _media_type(request: Request) -> str | None:
@@ -145,6 +170,10 @@ async def graphql_endpoint(request: Request) -> Response:
         and "query" not in request.query_params
     ):
         return state.explorer.page(request)
+    blocked = _refuse_request(request, state.http)
+    if blocked is not None:
+        state.metrics.requests.labels(outcome="rejected").inc()
+        return blocked
     media = _media_type(request)
     if media is None:
         return JSONResponse(
@@ -175,11 +204,10 @@ async def graphql_endpoint(request: Request) -> Response:
         admission: Admission = (
             await state.access.admit(request) if state.access is not None else _Open()
         )
-        params = await _read_params(request)
+        params = await _read_params(request, state.http)
         if isinstance(params, Response):
             return params
-        query, operation_name, variables = params
-        prepared = state.gateway.prepare(query, operation_name, view=admission.view)
+        prepared = state.gateway.prepare(params.query, params.operation_name, view=admission.view)
         if request.method == "GET" and prepared.operation.kind != "query":
             return fail(
                 [
@@ -192,20 +220,42 @@ async def graphql_endpoint(request: Request) -> Response:
                 405,
                 headers={"Allow": "POST"},
             )
-        coerced = state.gateway.coerce_variables(prepared, variables)
+        coerced = state.gateway.coerce_variables(prepared, params.variables)
         admission.check(prepared, coerced)
+        cost = state.gateway.check_cost(prepared, coerced)
         facts = ResponseFacts() if state.access is not None else None
-        result = await state.gateway.run(
-            prepared,
-            coerced,
-            state.transport,
-            headers=admission.subgraph_headers,
-            facts=facts,
-        )
-        if facts is not None:
-            await admission.complete(prepared, facts, _outcome(result))
+        try:
+            async with asyncio.timeout(state.http.request_timeout_s):
+                result = await state.gateway.run(
+                    prepared,
+                    coerced,
+                    state.transport,
+                    headers=admission.subgraph_headers,
+                    facts=facts,
+                )
+                if facts is not None:
+                    await admission.complete(prepared, facts, _outcome(result))
+        except TimeoutError:
+            # Leaving the block cancelled the subgraph requests still in flight, and
+            # their subgraphs stop working on them when the connection closes.
+            return fail(
+                [
+                    {
+                        "message": f"No complete answer within {state.http.request_timeout_s:g} "
+                        "s; nothing was returned. Ask for less, or try again later.",
+                        "extensions": {"code": "GATEWAY_TIMEOUT"},
+                    }
+                ],
+                504,
+            )
+        if params.wants_cost:
+            result.setdefault("extensions", {})["cost"] = _cost_extension(
+                state.gateway, prepared, cost
+            )
     except AccessRefused as refused:
         return fail([refused.as_error()], refused.status, headers=refused.headers)
+    except LimitExceeded as exceeded:
+        return fail([exceeded.as_error()], 400)
     except MultipleRequestErrors as error:
         return fail([e.as_error() for e in error.errors], error.status, request_error=True)
     except RequestError as error:
@@ -226,6 +276,45 @@ async def graphql_endpoint(request: Request) -> Response:
     state.metrics.requests.labels(outcome=_outcome(result)).inc()
     state.metrics.latency.observe(time.perf_counter() - started)
     return _Reply(result, 200, media)
+
+
+def _cost_extension(gateway: Gateway, prepared: PreparedRequest, cost: int) -> JSON:
+    limits = gateway.limits_for(prepared.view)
+    shape = prepared.shape
+    return {
+        "estimated": cost,
+        "depth": shape.depth,
+        "aliases": shape.aliases,
+        "rootFields": shape.root_fields,
+        "limits": {
+            "maxCost": limits.max_cost,
+            "maxDepth": limits.max_depth,
+            "maxAliases": limits.max_aliases,
+            "maxRootFields": limits.max_root_fields,
+            "maxTokens": limits.max_tokens,
+        },
+    }
+
+
+def _refuse_request(request: Request, limits: HttpLimits) -> Response | None:
+    """Refuse what must not be read any further: oversized headers, cross-site GETs."""
+    raw = request.scope["headers"]
+    size = len(request.scope.get("query_string", b"")) + sum(len(k) + len(v) for k, v in raw)
+    if size > limits.max_header_bytes:
+        return _bad_request(
+            f"The request line and headers take {size} bytes; at most "
+            f"{limits.max_header_bytes} are accepted.",
+            431,
+            code="LIMIT_EXCEEDED",
+        )
+    if request.method == "GET" and not any(name in _PREFLIGHTED for name, _ in raw):
+        return _bad_request(
+            "A GET request must carry a header a browser would not send cross-site "
+            "(Authorization, X-Api-Key, X-Purpose or Apollo-Require-Preflight): requests "
+            "without one are refused to prevent cross-site request forgery.",
+            400,
+        )
+    return None
 
 
 async def health(request: Request) -> Response:
@@ -250,6 +339,7 @@ def create_app(
     gateway_secret: str | None = None,
     subgraph_urls: Mapping[str, str] | None = None,
     background: Callable[[], AbstractAsyncContextManager[None]] | None = None,
+    http_limits: HttpLimits | None = None,
 ) -> Starlette:
     """The Starlette app serving ``gateway``.
 
@@ -312,37 +402,66 @@ def create_app(
         explorer=explorer,
         access=KeyList(partner_keys) if partner_keys is not None else access,
         open_mode=open_mode,
+        http=http_limits or HttpLimits(),
     )
     app.state.metrics = metrics
     app.state.gateway = gateway
     return app
 
 
-def _bad_request(message: str, status: int = 400) -> Response:
+def _bad_request(message: str, status: int = 400, *, code: str = "BAD_REQUEST") -> Response:
     return JSONResponse(
-        _error_body([{"message": message, "extensions": {"code": "BAD_REQUEST"}}]),
+        _error_body([{"message": message, "extensions": {"code": code}}]),
         status_code=status,
     )
 
 
-async def _read_params(
-    request: Request,
-) -> tuple[str, str | None, dict[str, Any] | None] | Response:
+async def _read_body(request: Request, limits: HttpLimits) -> bytes | Response:
+    """The body, read within the size and time limits."""
+    declared = request.headers.get("content-length", "")
+    too_large = _bad_request(
+        f"The request body is larger than {limits.max_body_bytes} bytes, the most accepted.",
+        413,
+        code="LIMIT_EXCEEDED",
+    )
+    if declared.isdigit() and int(declared) > limits.max_body_bytes:
+        return too_large
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async with asyncio.timeout(limits.body_timeout_s):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limits.max_body_bytes:
+                    return too_large
+                chunks.append(chunk)
+    except TimeoutError:
+        return _bad_request(
+            f"The request body did not arrive within {limits.body_timeout_s:g} s.", 408
+        )
+    return b"".join(chunks)
+
+
+async def _read_params(request: Request, limits: HttpLimits) -> GraphQLParams | Response:
     if request.method == "GET":
         raw: dict[str, Any] = dict(request.query_params)
-        if raw.get("variables"):
-            try:
-                raw["variables"] = json.loads(raw["variables"])
-            except ValueError:
-                return _bad_request("The 'variables' query parameter is not valid JSON.")
+        for name in ("variables", "extensions"):
+            if raw.get(name):
+                try:
+                    raw[name] = json.loads(raw[name])
+                except ValueError:
+                    return _bad_request(f"The '{name}' query parameter is not valid JSON.")
     else:
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type != APPLICATION_JSON:
             return _bad_request(
                 "Send GraphQL requests as JSON with 'Content-Type: application/json'.", 415
             )
+        body = await _read_body(request, limits)
+        if isinstance(body, Response):
+            return body
         try:
-            raw = orjson.loads(await request.body())
+            raw = orjson.loads(body)
         except orjson.JSONDecodeError:
             return _bad_request("The request body is not valid JSON.")
         if not isinstance(raw, dict):
@@ -359,4 +478,13 @@ async def _read_params(
     variables = raw.get("variables")
     if variables is not None and not isinstance(variables, dict):
         return _bad_request("'variables' must be a JSON object or null.")
-    return query, operation_name or None, variables
+    if variables and len(orjson.dumps(variables)) > limits.max_variables_bytes:
+        return _bad_request(
+            f"The variables take more than {limits.max_variables_bytes} bytes, the most accepted.",
+            413,
+            code="LIMIT_EXCEEDED",
+        )
+    extensions = raw.get("extensions")
+    if extensions is not None and not isinstance(extensions, dict):
+        return _bad_request("'extensions' must be a JSON object or null.")
+    return GraphQLParams(query, operation_name or None, variables, extensions or {})

@@ -16,9 +16,12 @@ from graphql import (
     GraphQLSchema,
     OperationDefinitionNode,
     SelectionSetNode,
+    VariableNode,
+    Visitor,
     execute,
     parse,
     validate,
+    visit,
 )
 from graphql.execution.values import get_variable_values
 
@@ -27,6 +30,16 @@ from gateway.api_schema import build_api_schema
 from gateway.authorization import AuthorizationRules
 from gateway.errors import GatewayError
 from gateway.executor import Transport, execute_plan
+from gateway.limits import (
+    SLICING_ARGUMENTS,
+    LimitExceeded,
+    OperationLimits,
+    Shape,
+    check_cost,
+    check_shape,
+    estimate_cost,
+    shape_of,
+)
 from gateway.operation import INTROSPECTION_FIELDS_LOCAL, PreparedOperation, prepare_operation
 from gateway.planner import QueryPlanner
 from gateway.query_plan import QueryPlan
@@ -69,6 +82,8 @@ class PreparedRequest:
     view: AccessView = OPEN_VIEW
     schema: GraphQLSchema | None = None  # the view's schema (None: the API schema)
     document_hash: str = ""  # SHA-256 of the document as sent
+    shape: Shape = field(default_factory=lambda: Shape(0, 0, 0))
+    size: int = 0  # an estimate of the bytes the cache holds for it
     # What an access control works out once per prepared request (usage, costs).
     memo: dict[str, Any] = field(default_factory=dict)
 
@@ -83,15 +98,24 @@ class Gateway:
     """One supergraph, its API schema and planner, and the plan cache."""
 
     def __init__(
-        self, supergraph: Supergraph, *, plan_cache_size: int = 2048, view_cache_size: int = 256
+        self,
+        supergraph: Supergraph,
+        *,
+        plan_cache_size: int = 2048,
+        plan_cache_bytes: int = 64 * 1024 * 1024,
+        view_cache_size: int = 256,
+        limits: OperationLimits | None = None,
     ) -> None:
         self.supergraph = supergraph
         self.api_schema: GraphQLSchema = build_api_schema(supergraph)
         self.planner = QueryPlanner(supergraph, self.api_schema)
         self.authorization = AuthorizationRules.of(supergraph)
         self.plan_cache_size = plan_cache_size
+        self.plan_cache_bytes = plan_cache_bytes
         self.view_cache_size = view_cache_size
+        self.limits = limits or OperationLimits()
         self._cache: OrderedDict[tuple[str, str, str | None], PreparedRequest] = OrderedDict()
+        self._cache_bytes = 0
         self._schemas: OrderedDict[str, GraphQLSchema] = OrderedDict()
         self._api_document: DocumentNode | None = None
 
@@ -147,18 +171,62 @@ class Gateway:
             return cached
         prepared = self._prepare(query, operation_name, view)
         self._cache[key] = prepared
-        if len(self._cache) > self.plan_cache_size:
-            self._cache.popitem(last=False)
+        self._cache_bytes += prepared.size
+        # Bounded by entries and by an estimate of the bytes they hold: a stream of
+        # large distinct documents must not grow the process without end.
+        while self._cache and (
+            len(self._cache) > self.plan_cache_size or self._cache_bytes > self.plan_cache_bytes
+        ):
+            _, evicted = self._cache.popitem(last=False)
+            self._cache_bytes -= evicted.size
         return prepared
 
+    def limits_for(self, view: AccessView) -> OperationLimits:
+        return view.limits or self.limits
+
+    def estimate(self, prepared: PreparedRequest, variables: Mapping[str, Any]) -> int:
+        """The estimated cost of running ``prepared`` with ``variables`` (cached per page sizes)."""
+        limits = self.limits_for(prepared.view)
+        names = prepared.memo.get("slicing variables")
+        if names is None:
+            names = prepared.memo["slicing variables"] = _slicing_variables(prepared)
+        key = "cost " + " ".join(repr(variables.get(n)) for n in names)
+        cost = prepared.memo.get(key)
+        if cost is None:
+            schema = prepared.schema or self.api_schema
+            cost = estimate_cost(prepared.operation, schema, variables, prepared.plan.node, limits)
+            if len(prepared.memo) < 64:
+                prepared.memo[key] = cost
+        return int(cost)
+
+    def check_cost(self, prepared: PreparedRequest, variables: Mapping[str, Any]) -> int:
+        """Raise :class:`LimitExceeded` when the estimate is over the view's cap."""
+        cost = self.estimate(prepared, variables)
+        check_cost(cost, self.limits_for(prepared.view))
+        return cost
+
     def _prepare(self, query: str, operation_name: str | None, view: AccessView) -> PreparedRequest:
+        limits = self.limits_for(view)
         schema = self.schema_for(view)
         try:
-            document = parse(query)
+            # The token cap stops the lexer: a huge document is refused before it is held.
+            document = parse(query, max_tokens=limits.max_tokens)
         except GraphQLError as error:
+            if "Document contains more than" in error.message:
+                raise LimitExceeded(
+                    f"This document has more than {limits.max_tokens} tokens, the most "
+                    "allowed; send a smaller one.",
+                    "max_tokens",
+                    limits.max_tokens + 1,
+                    limits.max_tokens,
+                ) from None
             raise RequestError(
                 error.message, "GRAPHQL_PARSE_FAILED", locations=_locations(error)
             ) from None
+        # Counted before validation, whose cost grows with the square of the fields.
+        aliases = _count_aliases(document)
+        if aliases > limits.max_aliases:
+            check_shape(Shape(depth=0, aliases=aliases, root_fields=0), limits)
         errors = validate(schema, document)
         if errors:
             first = errors[0]
@@ -185,6 +253,8 @@ class Gateway:
                 "OPERATION_RESOLUTION_FAILURE",
             )
         operation = prepare_operation(document, operation_node)
+        shape = shape_of(operation)
+        check_shape(shape, limits)
         planned = operation
         if view.subjects:
             # The keys of the people a response holds are fetched even when the caller
@@ -200,6 +270,8 @@ class Gateway:
             view=view,
             schema=schema if schema is not self.api_schema else None,
             document_hash=hashlib.sha256(query.encode()).hexdigest(),
+            shape=shape,
+            size=_ENTRY_BYTES + _BYTES_PER_CHARACTER * len(query),
         )
 
     # -- running ------------------------------------------------------------------------
@@ -267,6 +339,42 @@ class Gateway:
             response["errors"] = errors
         response["data"] = shaped
         return response
+
+
+# A prepared request holds the document's AST, the operation and the plan: measured at about
+# 20-30 bytes per character of the document, and a few KB however small it is.
+_ENTRY_BYTES = 4096
+_BYTES_PER_CHARACTER = 32
+
+
+def _count_aliases(document: DocumentNode) -> int:
+    count = 0
+
+    class Aliases(Visitor):
+        def enter_field(self, node: FieldNode, *_: object) -> None:
+            nonlocal count
+            if node.alias is not None:
+                count += 1
+
+    visit(document, Aliases())
+    return count
+
+
+def _slicing_variables(prepared: PreparedRequest) -> tuple[str, ...]:
+    """The variables a slicing argument (first:, last:, limit:) uses: they change the cost."""
+    names: list[str] = []
+
+    def walk(selections: tuple[Any, ...]) -> None:
+        for selection in selections:
+            for argument in getattr(selection, "arguments", ()):
+                if argument.name.value in SLICING_ARGUMENTS and isinstance(
+                    argument.value, VariableNode
+                ):
+                    names.append(argument.value.name.value)
+            walk(selection.selections or ())
+
+    walk(prepared.operation.selections)
+    return tuple(sorted(set(names)))
 
 
 class MultipleRequestErrors(RequestError):

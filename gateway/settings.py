@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from gateway.limits import HttpLimits, OperationLimits
 
 
 def _float(name: str, default: float) -> float:
@@ -58,7 +61,10 @@ class GatewaySettings:
     subgraph_timeouts: dict[str, float] = field(default_factory=dict)
     gateway_secret: str | None = None
     plan_cache_size: int = 2048
+    plan_cache_bytes: int = 64 * 1024 * 1024
     subgraph_urls: dict[str, str] = field(default_factory=dict)
+    limits: OperationLimits = field(default_factory=OperationLimits)
+    http: HttpLimits = field(default_factory=HttpLimits)
 
     @classmethod
     def from_env(cls) -> GatewaySettings:
@@ -73,4 +79,31 @@ class GatewaySettings:
             subgraph_urls=_pairs(
                 "TONLE_SUBGRAPH_URLS", "TONLE_SUBGRAPH_URLS=identity=http://127.0.0.1:4001/graphql"
             ),
+            plan_cache_bytes=_count("TONLE_PLAN_CACHE_BYTES", 64 * 1024 * 1024),
+            limits=_from_env(OperationLimits, "TONLE_"),
+            http=_from_env(HttpLimits, "TONLE_"),
         )
+
+
+T = TypeVar("T")
+
+
+def _count(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or int(raw) <= 0:
+        raise SystemExit(f"{name}={raw!r} is not a positive whole number; set it like {name}=100")
+    return int(raw)
+
+
+def _from_env(kind: type[T], prefix: str) -> T:
+    """A limits dataclass with each field from ``TONLE_<FIELD>`` when it is set."""
+    values: dict[str, Any] = {}
+    for name, default in vars(kind()).items():
+        variable = prefix + name.upper()
+        if isinstance(default, float):
+            values[name] = _float(variable, default)
+        else:
+            values[name] = _count(variable, default)
+    return kind(**values)

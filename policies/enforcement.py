@@ -29,7 +29,14 @@ from graphql import (
 )
 from starlette.requests import Request
 
-from gateway.access import AccessRefused, AccessView, Grants, Mask, ResponseFacts
+from gateway.access import (
+    AccessRefused,
+    AccessView,
+    Grants,
+    Mask,
+    OperationLimits,
+    ResponseFacts,
+)
 from policies.audit import HOUSEHOLD, PERSON, AccessEntry, AccessLogUnavailable, Outcome
 from policies.caller import Caller
 from policies.errors import PolicyError
@@ -294,6 +301,13 @@ class PolicyAccess:
                 key: f"Masked for you ({mask}): {MASKS[mask].description}."
                 for key, mask in view.masks().items()
             },
+            limits=OperationLimits(
+                max_depth=agreement.limits.max_depth,
+                max_aliases=agreement.limits.max_aliases,
+                max_root_fields=agreement.limits.max_root_fields,
+                max_tokens=agreement.limits.max_tokens,
+                max_cost=agreement.limits.max_cost,
+            ),
             counted=frozenset(
                 (name.partition(".")[0], name.partition(".")[2]) for name in view.verifications
             ),

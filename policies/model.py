@@ -67,6 +67,12 @@ class Limits:
     requests_per_minute: int = 600
     verifications_per_request: int = 10
     verifications_per_minute: int = 100
+    # the operation limits (gateway.limits.OperationLimits), the gateway's defaults
+    max_depth: int = 15
+    max_aliases: int = 30
+    max_root_fields: int = 20
+    max_tokens: int = 5000
+    max_cost: int = 100_000
 
 
 @dataclass(frozen=True)
@@ -204,12 +210,7 @@ def _agreement_json(a: Agreement) -> dict[str, Any]:
             "areas": list(a.scope.areas) if a.scope.areas is not None else None,
             "own_registrations": a.scope.own_registrations,
         },
-        "limits": {
-            "max_people_per_request": a.limits.max_people_per_request,
-            "requests_per_minute": a.limits.requests_per_minute,
-            "verifications_per_request": a.limits.verifications_per_request,
-            "verifications_per_minute": a.limits.verifications_per_minute,
-        },
+        "limits": dict(vars(a.limits)),
         "scopes": sorted(a.scopes),
         "policies": sorted(a.policies),
     }

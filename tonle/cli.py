@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
+from typing import Any
 
 
 def _read_text(value: str, what: str) -> str:
@@ -21,11 +23,18 @@ def _read_text(value: str, what: str) -> str:
     raise SystemExit(f"{what} file {value!r} does not exist; give the path of an existing file.")
 
 
-def _load_gateway(supergraph: str):  # type: ignore[no-untyped-def]
+def _load_gateway(supergraph: str, settings: Any = None) -> Any:
     from gateway import Gateway, GatewayError
 
+    options = {}
+    if settings is not None:
+        options = {
+            "plan_cache_size": settings.plan_cache_size,
+            "plan_cache_bytes": settings.plan_cache_bytes,
+            "limits": settings.limits,
+        }
     try:
-        return Gateway.from_sdl(_read_text(supergraph, "supergraph"))
+        return Gateway.from_sdl(_read_text(supergraph, "supergraph"), **options)
     except GatewayError as error:
         raise SystemExit(f"{supergraph}: {error}") from None
 
@@ -41,7 +50,7 @@ def cmd_gateway(args: argparse.Namespace) -> int:
         raise SystemExit(
             "give the supergraph: tonle gateway --supergraph FILE (or TONLE_SUPERGRAPH)"
         )
-    gateway = _load_gateway(supergraph)
+    gateway = _load_gateway(supergraph, settings)
     open_mode = args.open or settings.open_mode
     access = lifespan = None
     if open_mode:
@@ -74,6 +83,7 @@ def cmd_gateway(args: argparse.Namespace) -> int:
             subgraph_timeouts=settings.subgraph_timeouts,
             gateway_secret=settings.gateway_secret,
             subgraph_urls=settings.subgraph_urls,
+            http_limits=settings.http,
         )
     except ValueError as error:
         raise SystemExit(f"tonle gateway: {error}") from None
@@ -94,10 +104,23 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
     gateway = _load_gateway(args.supergraph)
     try:
+        variables = json.loads(args.variables) if args.variables else {}
+    except ValueError:
+        raise SystemExit("--variables must be a JSON object, e.g. '{\"first\": 100}'") from None
+    try:
         prepared = gateway.prepare(_read_text(args.query, "query"), args.operation_name)
+        coerced = gateway.coerce_variables(prepared, variables)
     except GatewayError as error:
         raise SystemExit(str(error)) from None
     print(print_plan(prepared.plan))
+    limits = gateway.limits
+    shape = prepared.shape
+    print(
+        f"estimated cost: {gateway.estimate(prepared, coerced)} (cap {limits.max_cost}); "
+        f"depth {shape.depth} (cap {limits.max_depth}), aliases {shape.aliases} "
+        f"(cap {limits.max_aliases}), root fields {shape.root_fields} "
+        f"(cap {limits.max_root_fields})"
+    )
     return 0
 
 
@@ -155,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--supergraph", required=True, help="supergraph SDL file")
     plan.add_argument("--query", required=True, help="a GraphQL document, or a file holding one")
     plan.add_argument("--operation-name")
+    plan.add_argument("--variables", help="a JSON object: page sizes (first:) change the cost")
     plan.set_defaults(func=cmd_plan)
 
     compose = sub.add_parser("compose", help="compose subgraphs into a supergraph SDL")

@@ -181,10 +181,23 @@ async def test_operation_name_selects_the_operation(classic: Stack) -> None:
 
 async def test_get_answers_queries_and_refuses_mutations(classic: Stack) -> None:
     async with classic.session.get(
-        classic.gateway_url + "/graphql", params={"query": "{ me { id } }"}
+        classic.gateway_url + "/graphql",
+        params={"query": "{ me { id } }"},
+        headers={"Apollo-Require-Preflight": "1"},
     ) as response:
         assert response.status == 200
         assert await response.json() == {"data": {"me": {"id": "1"}}}
+
+
+async def test_a_get_a_browser_could_send_cross_site_is_refused(classic: Stack) -> None:
+    # No header a cross-site <img> or form could not send: CSRF prevention.
+    async with classic.session.get(
+        classic.gateway_url + "/graphql", params={"query": "{ me { id } }"}
+    ) as response:
+        assert response.status == 400
+        body = await response.json()
+    assert "cross-site request forgery" in body["errors"][0]["message"]
+    assert "data" not in body
 
 
 async def test_requests_that_are_not_graphql_get_clear_errors(classic: Stack) -> None:
