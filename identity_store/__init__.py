@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from identity_store.batch_review import RegistryRecords, open_review_cases, registry_records
-from identity_store.dates import format_birth_date, parse_birth_date
+from identity_store.dates import (
+    EARLIEST_BIRTH_YEAR,
+    check_birth_date,
+    format_birth_date,
+    parse_birth_date,
+)
 from identity_store.db import StatementTimeout, create_engine, session_factory, url_with_schema
 from identity_store.decision import Candidate, RegistrationDecision, card_score, decide
 from identity_store.errors import (
@@ -29,6 +34,7 @@ from identity_store.households import (
     households_by_ids,
     members_of,
 )
+from identity_store.hygiene import ascii_digits, check_text, clean_name
 from identity_store.links import EventRecord, ProgramLinkRecord, history_of, links_by_spids
 from identity_store.merges import merge_people, unmerge_person
 from identity_store.migrate import migrate
@@ -38,6 +44,7 @@ from identity_store.registration import (
     Registration,
     RegistrationResult,
     check_registration,
+    clean_registration,
     register_batch,
     register_people,
     register_person,
@@ -51,6 +58,7 @@ from identity_store.repository import (
     add_people,
     check_area_code,
     check_new_person,
+    clean_person,
     count_people,
     decode_cursor,
     encode_cursor,
@@ -77,6 +85,7 @@ from identity_store.spid import InvalidSpid, is_valid_spid, new_spid, validate_s
 
 __all__ = [
     "AREA_LEVELS",
+    "EARLIEST_BIRTH_YEAR",
     "EVERYONE",
     "MAX_PAGE_SIZE",
     "MAX_RESULTS",
@@ -117,11 +126,17 @@ __all__ = [
     "add_people",
     "address_of",
     "admits",
+    "ascii_digits",
     "card_score",
     "check_area_code",
+    "check_birth_date",
     "check_new_person",
     "check_registration",
+    "check_text",
     "check_village_code",
+    "clean_name",
+    "clean_person",
+    "clean_registration",
     "count_people",
     "create_engine",
     "database_url",

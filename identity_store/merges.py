@@ -14,6 +14,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from identity_store.errors import InvalidInput, NotMergeable, UnknownPerson
+from identity_store.hygiene import check_text
 from identity_store.models import Person, ProgramLink, RegistrationEvent
 from identity_store.repository import PersonRecord, among, people_by_spids
 from identity_store.scope import EVERYONE, Scope
@@ -26,6 +27,8 @@ def check_decision(decided_by: str, reason: str) -> None:
         raise InvalidInput("decidedBy names who decided (1 to 64 characters).")
     if not reason.strip() or len(reason) > 500:
         raise InvalidInput("reason says why (1 to 500 characters).")
+    check_text(decided_by, "decidedBy")
+    check_text(reason, "reason", multiline=True)
 
 
 def _spid(value: str) -> str:

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from identity_store.decision import Candidate, Outcome, RegistrationDecision, decide
 from identity_store.errors import InvalidInput, RegistryError
+from identity_store.hygiene import check_text
 from identity_store.matching import FieldAgreement, MatchModel, MatchRecord, blocking_keys
 from identity_store.models import (
     BlockingKey,
@@ -38,6 +39,7 @@ from identity_store.repository import (
     NewPerson,
     among,
     check_new_person,
+    clean_person,
     key_rows,
     match_record,
     person_row,
@@ -107,8 +109,30 @@ class IdempotencyConflict(InvalidInput):
     """An idempotency key reused for a different request."""
 
 
+def clean_registration(registration: Registration) -> Registration:
+    """``registration`` with its names and Khmer ID as the registry stores them.
+
+    The operator's identifiers and the user's name are kept as sent, but may not hold
+    the characters :func:`identity_store.hygiene.check_text` refuses.
+    """
+    for name in (*MAX_FIELD, "registered_by"):
+        value = getattr(registration, name)
+        if value is not None:
+            check_text(value, name)
+    person = clean_person(_person_of(registration, "0" * 12))
+    return replace(
+        registration,
+        family_name=person.family_name,
+        given_name=person.given_name,
+        family_name_km=person.family_name_km,
+        given_name_km=person.given_name_km,
+        khmer_id=person.khmer_id,
+    )
+
+
 def check_registration(registration: Registration, spid: str | None = None) -> NewPerson:
     """The person ``registration`` would add, or :class:`InvalidInput` saying what is wrong."""
+    registration = clean_registration(registration)
     for name, limit in MAX_FIELD.items():
         value = getattr(registration, name)
         if value is None:
@@ -117,11 +141,17 @@ def check_registration(registration: Registration, spid: str | None = None) -> N
             raise InvalidInput(f"{name} must not be empty.")
         if len(value) > limit:
             raise InvalidInput(f"{name} is at most {limit} characters.")
-    person = NewPerson(
-        spid=spid or new_spid(),
+    person = _person_of(registration, spid or new_spid())
+    check_new_person(person)
+    return person
+
+
+def _person_of(registration: Registration, spid: str) -> NewPerson:
+    return NewPerson(
+        spid=spid,
         khmer_id=registration.khmer_id,
-        family_name=registration.family_name.strip(),
-        given_name=registration.given_name.strip(),
+        family_name=registration.family_name,
+        given_name=registration.given_name,
         birth_date=registration.birth_date,
         sex=registration.sex,
         village_code=registration.village_code,
@@ -130,8 +160,6 @@ def check_registration(registration: Registration, spid: str | None = None) -> N
         birth_precision=registration.birth_precision,
         phone=registration.phone,
     )
-    check_new_person(person)
-    return person
 
 
 def request_hash(registration: Registration) -> str:
@@ -204,12 +232,17 @@ async def register_batch(
     """
     model = model or MatchModel.default()
     people: list[NewPerson] = []
+    cleaned: list[Registration] = []
     for index, registration in enumerate(registrations):
         try:
-            people.append(check_registration(registration))
+            # Cleaned first, so that a replay of the same record with a stray space or
+            # zero-width character is the same request (the same hash), not a conflict.
+            cleaned.append(clean_registration(registration))
+            people.append(check_registration(cleaned[-1]))
         except InvalidInput as error:
             prefix = f"registration {index + 1}: " if len(registrations) > 1 else ""
             raise type(error)(prefix + str(error)) from None
+    registrations = cleaned
     records = [match_record(person) for person in people]
     keys_of = [blocking_keys(record) for record in records]
     names = _lock_names(registrations, people, keys_of)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, String, any_, bindparam, delete, func, insert, select
@@ -14,21 +14,23 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from identity_store import cursors
+from identity_store.dates import check_birth_date
 from identity_store.errors import AlreadyRegistered, InvalidInput
 from identity_store.gazetteer import area_codes, area_names, check_village_code
+from identity_store.hygiene import ascii_digits, clean_name
 from identity_store.matching import MatchRecord, blocking_keys
 from identity_store.models import PRECISIONS, RELATIONSHIPS, SEXES, BlockingKey, Person
 from identity_store.names import name_key
 from identity_store.scope import EVERYONE, Scope, in_scope, may_resolve
 from identity_store.spid import InvalidSpid, is_valid_spid, validate_spid
 
-KHMER_ID = re.compile(r"\d{9}")
+KHMER_ID = re.compile(r"[0-9]{9}")
 KHMER_ID_MIN_AGE = 15
 # A consolidated view of 10,000 people in one query is the design's scale (DESIGN.md).
 MAX_PAGE_SIZE = 10_000
 MAX_NAME_LENGTH = 100
 # A Cambodian number as dialled at home: 0, then 8 or 9 digits.
-PHONE = re.compile(r"0\d{8,9}")
+PHONE = re.compile(r"0[0-9]{8,9}")
 _CURSOR_PREFIX = "v1:"
 # Merges chain (A into B, later B into C); resolving follows at most this many hops.
 _MAX_MERGE_HOPS = 16
@@ -93,18 +95,58 @@ def age_on(birth_date: dt.date, day: dt.date) -> int:
     return years
 
 
+NAME_FIELDS = {
+    "family_name": "family name",
+    "given_name": "given name",
+    "family_name_km": "family name in Khmer script",
+    "given_name_km": "given name in Khmer script",
+}
+
+
+def clean_person(person: NewPerson) -> NewPerson:
+    """``person`` with names as the registry stores them and its Khmer ID in 0-9 digits.
+
+    Names go through :func:`identity_store.hygiene.clean_name` (NFC, spaces, invisible
+    characters); a character the registry refuses raises :class:`InvalidInput`. An
+    optional Khmer-script name that cleans to nothing is stored as absent.
+    """
+    changes: dict[str, Any] = {}
+    for field, what in NAME_FIELDS.items():
+        value = getattr(person, field)
+        if value is None:
+            continue
+        cleaned: str | None = clean_name(value, what)
+        if field.endswith("_km") and not cleaned:
+            cleaned = None
+        if cleaned != value:
+            changes[field] = cleaned
+    if person.khmer_id is not None and not person.khmer_id.isascii():
+        changes["khmer_id"] = ascii_digits(person.khmer_id)
+    return replace(person, **changes) if changes else person
+
+
 def check_new_person(person: NewPerson, today: dt.date | None = None) -> None:
     """Raise :class:`InvalidInput` naming the first rule ``person`` breaks.
 
     The one place the registry's rules for a person live: every path that stores a
-    person (bulk load, registration) goes through it.
+    person (bulk load, registration) goes through it, after :func:`clean_person`.
     """
     try:
         validate_spid(person.spid)
     except InvalidSpid as error:
         raise InvalidInput(str(error)) from None
-    if not person.family_name.strip() or not person.given_name.strip():
-        raise InvalidInput("family and given names must not be empty.")
+    for field, what in NAME_FIELDS.items():
+        value = getattr(person, field)
+        if value is not None and clean_name(value, what) != value:
+            raise InvalidInput(
+                f"{what} {value!r} is not in the registry's form; pass the person "
+                "through clean_person first."
+            )
+    if not person.family_name or not person.given_name:
+        raise InvalidInput(
+            "family and given names must not be empty (once spaces and invisible "
+            "characters are left out)."
+        )
     for name in (
         person.family_name,
         person.given_name,
@@ -121,8 +163,7 @@ def check_new_person(person: NewPerson, today: dt.date | None = None) -> None:
             f"{', '.join(PRECISIONS)}."
         )
     today = today or dt.date.today()
-    if person.birth_date > today:
-        raise InvalidInput(f"birth date {person.birth_date.isoformat()} is in the future.")
+    check_birth_date(person.birth_date, today)
     if person.khmer_id is not None:
         if not KHMER_ID.fullmatch(person.khmer_id):
             raise InvalidInput("a Khmer ID is 9 digits; copy it from the ID card.")
@@ -146,7 +187,7 @@ def check_new_person(person: NewPerson, today: dt.date | None = None) -> None:
 
 def normalize_phone(phone: str) -> str:
     """A phone number as the registry stores it (0 and 8 or 9 digits), or InvalidInput."""
-    digits = "".join(ch for ch in phone if ch.isdigit())
+    digits = "".join(ch for ch in ascii_digits(phone) if "0" <= ch <= "9")
     if phone.strip().startswith("+") or (digits.startswith("855") and len(digits) >= 11):
         digits = "0" + digits.removeprefix("855")
     if not PHONE.fullmatch(digits):
@@ -209,7 +250,7 @@ async def add_people(
     Every person is checked before anything is written; a SPID or Khmer ID that is
     already registered fails its chunk as a whole, leaving earlier chunks in place.
     """
-    batch = list(people)
+    batch = [clean_person(person) for person in people]
     for person in batch:
         check_new_person(person)
     added = 0
@@ -411,6 +452,7 @@ async def person_by_khmer_id(
     session: AsyncSession, khmer_id: str, *, scope: Scope = EVERYONE
 ) -> PersonRecord | None:
     """The person holding ``khmer_id`` (its survivor if merged), or None (also out of scope)."""
+    khmer_id = ascii_digits(khmer_id)
     if not KHMER_ID.fullmatch(khmer_id):
         raise InvalidInput("a Khmer ID is 9 digits; copy it from the ID card.")
     row = await session.scalar(_scoped(select(Person).where(Person.khmer_id == khmer_id), scope))

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity_store.errors import InvalidInput
+from identity_store.hygiene import clean_name
 from identity_store.matching import MatchRecord, blocking_key_values, blocking_keys
 from identity_store.matching.normalize import khmer_name
 from identity_store.models import BlockingKey, Person
@@ -93,7 +94,9 @@ async def search_people(
     in ``scope`` are candidates: the scope is part of the candidate statements, so that
     the candidate caps are spent on people the caller may see.
     """
-    if not family_name.strip() or not given_name.strip():
+    family_name = clean_name(family_name, "familyName")
+    given_name = clean_name(given_name, "givenName")
+    if not family_name or not given_name:
         raise InvalidInput("give both a family name and a given name to search by name.")
     if not 1 <= limit <= MAX_RESULTS:
         raise InvalidInput(f"first must be between 1 and {MAX_RESULTS}; got {limit}.")

@@ -71,6 +71,11 @@ def new_spid(rng: random.Random | None = None) -> str:
 
 def validate_spid(value: str) -> str:
     """Return ``value`` if it is a well-formed SPID, else raise :class:`InvalidSpid`."""
+    if not isinstance(value, str):  # a representation or a Python caller may send a number
+        raise InvalidSpid(
+            f"a SPID is a string of {SPID_LENGTH} digits; got {type(value).__name__}. "
+            "Send it in quotes, exactly as the registry issued it (it may start with 0)."
+        )
     if len(value) != SPID_LENGTH or not value.isascii() or not value.isdigit():
         raise InvalidSpid(
             f"a SPID is {SPID_LENGTH} digits; got {len(value)} characters. "

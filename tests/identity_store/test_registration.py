@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from collections.abc import AsyncIterator
 
 import pytest
@@ -315,10 +316,41 @@ async def test_bad_registrations_are_refused_naming_the_record_and_nothing_is_st
     assert set((await row_counts(sessions)).values()) == {0}
 
 
-@pytest.mark.parametrize("text", ["1990-13-01", "17/05/1990", "1990-02-30", "", "90"])
-def test_a_malformed_birth_date_is_bad_input(text: str) -> None:
-    with pytest.raises(InvalidInput, match="YYYY-MM-DD"):
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("17/05/1990", "'17/05/1990' is not a date; write YYYY-MM-DD"),
+        ("", "'' is not a date; write YYYY-MM-DD"),
+        ("90", "'90' is not a date; write YYYY-MM-DD"),
+        ("\uff11\uff19\uff19\uff10", "is not a date; write YYYY-MM-DD"),  # full-width digits
+        ("1990-13-01", "has month 13; a month is 01 to 12"),
+        ("1990-00", "has month 00; a month is 01 to 12"),
+        ("1990-02-30", "has day 30, but February 1990 has 28 days"),
+        ("2000-02-30", "has day 30, but February 2000 has 29 days"),
+        ("1990-04-31", "has day 31, but April 1990 has 30 days"),
+        ("1990-05-00", "has day 00, but May 1990 has 31 days"),
+        ("0000", "'0000' is before 1900: check the year"),
+        ("0001-01-01", "'0001-01-01' is before 1900: check the year"),
+        ("1899-12-31", "before 1900"),
+        ("9999-12-31", "9999-12-31 is in the future: check the year"),
+    ],
+)
+def test_an_impossible_birth_date_is_refused_in_the_registrys_own_words(
+    text: str, message: str
+) -> None:
+    with pytest.raises(InvalidInput, match=re.escape(message)) as raised:
         parse_birth_date(text)
+    for python_words in ("out of range", "invalid literal", "must be in"):
+        assert python_words not in str(raised.value)
+
+
+def test_a_birth_date_this_year_or_month_is_not_in_the_future() -> None:
+    today = dt.date(2026, 3, 5)
+    assert parse_birth_date("2026", today) == (dt.date(2026, 1, 1), "year")
+    assert parse_birth_date("2026-03", today) == (dt.date(2026, 3, 1), "month")
+    assert parse_birth_date("1900-01-01", today) == (dt.date(1900, 1, 1), "day")
+    with pytest.raises(InvalidInput, match="in the future"):
+        parse_birth_date("2026-04", today)
 
 
 def test_a_partial_birth_date_is_its_first_day_with_its_precision() -> None:

@@ -117,7 +117,7 @@ async def test_a_year_only_birth_date_is_kept_as_known(registry: Registry) -> No
         ),
         ({"villageCode": "99999999"}, "not in the gazetteer"),
         ({"birthDate": "17/05/1990"}, "YYYY-MM-DD"),
-        ({"birthDate": "1990-02-30"}, "is not a date"),
+        ({"birthDate": "1990-02-30"}, "February 1990 has 28 days"),
         ({"phone": "12"}, "phone number"),
     ],
 )
