@@ -47,10 +47,14 @@ def _registration(caller: Caller, item: RegistrationInput) -> Registration:
 
 
 def _case_id(value: strawberry.ID) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise InvalidInput(f"a review case ID is a number; got {value!r}.") from None
+    # ASCII digits only (int() would take any script's digits, and signs and spaces), and
+    # no more than the database's integers hold.
+    text = str(value)
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):
+        raise InvalidInput(
+            f"a review case ID is a number, as reviewCases lists it; got {text[:40]!r}."
+        )
+    return int(text)
 
 
 @strawberry.type

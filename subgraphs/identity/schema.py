@@ -9,18 +9,30 @@ in modules of their own: ``context`` (sessions and loaders), ``types`` (``Person
 
 from __future__ import annotations
 
-import strawberry
 from graphql import GraphQLError
 from strawberry.types import ExecutionContext
+from strawberry.types.base import get_object_definition
 
+from subgraphs.entities import CheckedEntities
 from subgraphs.identity.errors import RegistryErrors, log_unexpected
+from subgraphs.identity.hygiene import CleanText
 from subgraphs.identity.mutation import Mutation
 from subgraphs.identity.query import Query
 from subgraphs.identity.types import Household, Person
+from subgraphs.scalars import SCALAR_OVERRIDES
+
+# Every root field, including any added later: no argument reaches the registry unchecked.
+for _root in (Query, Mutation):
+    for _field in get_object_definition(_root, strict=True).fields:
+        _field.extensions.append(CleanText())
 
 
-class IdentitySchema(strawberry.federation.Schema):
-    """The federation schema, logging only faults of ours and never an error's message."""
+class IdentitySchema(CheckedEntities):
+    """The federation schema, logging only faults of ours and never an error's message.
+
+    Malformed ``_entities`` representations are refused one by one (``CheckedEntities``);
+    dates are read in the registry's words (``subgraphs.scalars``).
+    """
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -29,5 +41,9 @@ class IdentitySchema(strawberry.federation.Schema):
 
 
 schema = IdentitySchema(
-    query=Query, mutation=Mutation, types=[Person, Household], extensions=[RegistryErrors]
+    query=Query,
+    mutation=Mutation,
+    types=[Person, Household],
+    extensions=[RegistryErrors],
+    scalar_overrides=SCALAR_OVERRIDES,
 )

@@ -13,15 +13,17 @@ import strawberry
 
 from identity_store import (
     HouseholdRecord,
+    InvalidInput,
     PersonRecord,
     address_of,
+    check_text,
     count_people,
     format_birth_date,
     history_of,
 )
 from identity_store import Place as PlaceRecord
 from identity_store.matching import FieldAgreement
-from subgraphs.identity.context import Info
+from subgraphs.identity.context import Info, checked_spid
 
 
 @strawberry.enum(description="Sex as registered.")
@@ -153,6 +155,8 @@ class Person:
 
     @classmethod
     async def resolve_reference(cls, info: Info, spid: str) -> Person | None:
+        if not isinstance(spid, str):  # a malformed string is someone no one is: null
+            checked_spid(spid)
         record = await info.context.people.load(spid)
         return cls.from_record(record) if record is not None else None
 
@@ -236,7 +240,9 @@ class Household:
     @classmethod
     async def resolve_reference(cls, info: Info, householdId: str) -> Household | None:
         # strawberry hands the representation's keys over as they are spelled in it.
-        row = await info.context.households.load(householdId)
+        if not isinstance(householdId, str):
+            raise InvalidInput("a householdId is a string, as the registry issued it.")
+        row = await info.context.households.load(check_text(householdId, "householdId"))
         return cls.from_record(row) if row is not None else None
 
     @strawberry.field(description="Province, district, commune and village, in Khmer and English.")

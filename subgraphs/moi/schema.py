@@ -19,6 +19,7 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from subgraphs.operator import OperatorCall, OperatorSchema, OperatorSubgraph, operator_loader
+from subgraphs.scalars import parse_date
 
 VERIFICATIONS_PATH = "/v1/verifications"
 
@@ -132,7 +133,7 @@ class Person:
             khmer_id=khmerId,
             family_name=familyName,
             given_name=givenName,
-            birth_date=dt.date.fromisoformat(birthDate) if birthDate else dt.date.min,
+            birth_date=parse_date(birthDate) if birthDate else dt.date.min,
         )
 
 
