@@ -80,7 +80,7 @@ from identity_store.review import (
 )
 from identity_store.scope import EVERYONE, Scope, admits, in_scope
 from identity_store.search import MAX_RESULTS, SearchHit, search_people
-from identity_store.settings import database_url, statement_timeout_s
+from identity_store.settings import database_url, pool_size, statement_timeout_s
 from identity_store.spid import InvalidSpid, is_valid_spid, new_spid, validate_spid
 
 __all__ = [
@@ -163,6 +163,7 @@ __all__ = [
     "people_in_area",
     "people_in_village",
     "person_by_khmer_id",
+    "pool_size",
     "rebuild_blocking_keys",
     "register_batch",
     "register_people",

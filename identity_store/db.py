@@ -45,7 +45,11 @@ class StatementTimeout(RegistryError):
 
 
 def create_engine(
-    url: str, *, statement_timeout_s: float | None = None, **kwargs: Any
+    url: str,
+    *,
+    statement_timeout_s: float | None = None,
+    pool_size: int | None = None,
+    **kwargs: Any,
 ) -> AsyncEngine:
     """An async engine for ``url``.
 
@@ -55,6 +59,7 @@ def create_engine(
     they are personal data. With ``statement_timeout_s`` (serving processes pass
     :func:`identity_store.statement_timeout_s`), a statement running longer is stopped
     and raises :class:`StatementTimeout`; none or 0: no limit (migrations, batch jobs).
+    ``pool_size`` is the most connections the engine holds at once (no overflow).
     """
     timeout = statement_timeout_s if statement_timeout_s and statement_timeout_s > 0 else None
     parsed = make_url(url)
@@ -65,6 +70,8 @@ def create_engine(
             f"{', '.join(SUPPORTED_DRIVERS)} (e.g. sqlite+aiosqlite:///.tonle/registry.db)."
         )
     connect_args: dict[str, Any] = dict(kwargs.pop("connect_args", {}))
+    if pool_size is not None:
+        kwargs.update(pool_size=pool_size, max_overflow=0)
     kwargs.setdefault("hide_parameters", True)
     if driver.startswith("postgresql"):
         query = dict(parsed.query)

@@ -32,3 +32,17 @@ def statement_timeout_s() -> float | None:
             f"{STATEMENT_TIMEOUT_ENV}=10 (0: no limit)"
         )
     return seconds or None
+
+
+POOL_SIZE_ENV = "TONLE_DB_POOL_SIZE"
+
+
+def pool_size() -> int | None:
+    """``TONLE_DB_POOL_SIZE``: the most database connections a serving process holds at once
+    (unset: SQLAlchemy's defaults, 10 + 10 overflow on PostgreSQL, 5 + 10 on SQLite)."""
+    raw = os.environ.get(POOL_SIZE_ENV, "")
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise SystemExit(f"{POOL_SIZE_ENV}={raw!r}: give a whole number of connections, at least 1")
+    return int(raw)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import os
 import time
 from collections.abc import AsyncIterator, Callable
@@ -9,7 +10,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import orjson
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -28,9 +29,11 @@ from policies import (
     verify,
 )
 from policies.caller import SIGNED_PREFIX
+from subgraphs.disconnect import CancelOnDisconnect
 
 GATEWAY_SECRET_ENV = "TONLE_GATEWAY_SECRET"
 SUBGRAPH_NAME_ENV = "TONLE_SUBGRAPH_NAME"
+METRICS_TOKEN_ENV = "TONLE_METRICS_TOKEN"
 
 Lifespan = Callable[[Starlette], AbstractAsyncContextManager[None]]
 
@@ -154,6 +157,20 @@ class RequireGatewaySignature:
         await _error(reason, "UNAUTHENTICATED", 401)(scope, receive, send)
 
 
+def bearer_token_matches(request: Request, token: str) -> bool:
+    """Whether ``request`` carries ``Authorization: Bearer <token>`` (compared in constant time)."""
+    given = request.headers.get("authorization", "")
+    return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+
+
+def token_refusal(what: str, variable: str) -> Response:
+    return JSONResponse(
+        {"error": f"{what} needs Authorization: Bearer <the token set in {variable}>"},
+        status_code=401,
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
 def build_subgraph_app(
     schema: Schema,
     *,
@@ -163,14 +180,27 @@ def build_subgraph_app(
     registry: CollectorRegistry | None = None,
     gateway_secret: str | None = None,
     nonces: NonceStore | None = None,
+    metrics_token: str | None = None,
 ) -> ASGIApp:
     """A Starlette app serving ``schema`` at /graphql with /health and /metrics.
 
     When ``gateway_secret`` (or ``TONLE_GATEWAY_SECRET``) is set, /graphql answers only
     POST requests the gateway signed for this subgraph: ``name`` as the supergraph names
     it, unless ``TONLE_SUBGRAPH_NAME`` says otherwise. ``nonces`` remembers the signatures
-    already used (default: in this process's memory).
+    already used (default: in this process's memory). When ``metrics_token`` (or
+    ``TONLE_METRICS_TOKEN``) is set, /metrics answers only ``Authorization: Bearer
+    <token>``. A request whose client hangs up before its answer is cancelled
+    (:class:`~subgraphs.disconnect.CancelOnDisconnect`), counted in
+    ``tonle_cancelled_requests_total``.
     """
+    token = metrics_token if metrics_token is not None else os.environ.get(METRICS_TOKEN_ENV)
+    # The shell's own counters, apart from the schema's: several apps may share a process.
+    shell = CollectorRegistry()
+    cancelled = Counter(
+        "tonle_cancelled_requests",
+        "Requests whose client hung up before the answer; their work was cancelled.",
+        registry=shell,
+    )
 
     class _GraphQL(GraphQL[Any, None]):
         async def get_context(self, request: Any, response: Any) -> Any:
@@ -184,17 +214,19 @@ def build_subgraph_app(
     async def health(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
-    async def metrics(_: Request) -> Response:
+    async def metrics(request: Request) -> Response:
         from prometheus_client import REGISTRY
 
-        body = generate_latest(registry or REGISTRY)
+        if token and not bearer_token_matches(request, token):
+            return token_refusal("/metrics", METRICS_TOKEN_ENV)
+        body = generate_latest(registry or REGISTRY) + generate_latest(shell)
         return PlainTextResponse(body, media_type=CONTENT_TYPE_LATEST)
 
     @asynccontextmanager
     async def no_lifespan(_: Starlette) -> AsyncIterator[None]:
         yield
 
-    app = Starlette(
+    app: ASGIApp = Starlette(
         routes=[
             Route("/health", health),
             Route("/metrics", metrics),
@@ -202,6 +234,8 @@ def build_subgraph_app(
         ],
         lifespan=lifespan or no_lifespan,
     )
+    # Inside the signature check: a forged request is refused before its body is read.
+    app = CancelOnDisconnect(app, on_cancel=cancelled.inc)
     secret = gateway_secret if gateway_secret is not None else os.environ.get(GATEWAY_SECRET_ENV)
     if secret:
         audience = os.environ.get(SUBGRAPH_NAME_ENV) or name

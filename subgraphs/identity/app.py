@@ -51,7 +51,11 @@ def create_app(
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         # A statement that runs too long is stopped (TONLE_DB_STATEMENT_TIMEOUT_S), so
         # one heavy request cannot hold the pool's connections for everyone else.
-        engine = create_engine(url, statement_timeout_s=identity_store.statement_timeout_s())
+        engine = create_engine(
+            url,
+            statement_timeout_s=identity_store.statement_timeout_s(),
+            pool_size=identity_store.pool_size(),
+        )
         registry.sessions = session_factory(engine)
         # The gazetteer and the imports are long-lived objects: loaded before serving and
         # frozen out of the cyclic collector's reach, they no longer make each full

@@ -129,3 +129,34 @@ async def test_the_gateway_signs_its_subgraph_requests() -> None:
         assert body["data"] is None
         assert body["errors"][0]["extensions"]["code"] == "SUBGRAPH_UNAVAILABLE"
         assert "TONLE_GATEWAY_SECRET" in body["errors"][0]["message"]
+
+
+async def test_metrics_answer_only_the_bearer_of_the_metrics_token(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TONLE_METRICS_TOKEN", "metrics-token")
+    app = build_subgraph_app(SCHEMA, name="hello", gateway_secret="")
+    async with serve(app) as url, aiohttp.ClientSession() as session:
+        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "metrics-token"}):
+            async with session.get(url + "/metrics", headers=headers) as r:
+                assert r.status == 401, headers
+                assert r.headers["WWW-Authenticate"] == "Bearer"
+                assert "TONLE_METRICS_TOKEN" in (await r.json())["error"]
+        async with session.get(
+            url + "/metrics", headers={"Authorization": "Bearer metrics-token"}
+        ) as r:
+            assert r.status == 200
+            assert "tonle_cancelled_requests_total 0.0" in await r.text()
+        async with session.get(url + "/health") as r:
+            assert r.status == 200  # health stays open: load balancers probe it
+
+
+async def test_without_a_metrics_token_metrics_are_open(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TONLE_METRICS_TOKEN", raising=False)
+    app = build_subgraph_app(SCHEMA, name="hello", gateway_secret="")
+    async with (
+        serve(app) as url,
+        aiohttp.ClientSession() as session,
+        session.get(url + "/metrics") as r,
+    ):
+        assert r.status == 200
