@@ -43,7 +43,7 @@ from policies.errors import PolicyError
 from policies.keys import key_id_of, same_key
 from policies.masks import MASKS
 from policies.model import Agreement
-from policies.ratelimit import RateLimiter
+from policies.ratelimit import Budget, Limiter, RateLimiter
 from policies.repository import PartnerRecord
 from policies.store import PolicyState, PolicyStore
 from policies.usage import int_value, usage_of
@@ -114,7 +114,7 @@ class PolicyAccess:
         access_log: AccessLogWriter | None,
         pseudonym_key: bytes | None = None,
         security_servers: Sequence[Network] = (),
-        limiter: RateLimiter | None = None,
+        limiter: Limiter | None = None,
         today: Callable[[], dt.date] = lambda: dt.datetime.now(dt.UTC).date(),
     ) -> None:
         self.store = store
@@ -122,7 +122,7 @@ class PolicyAccess:
         self.access_log = access_log
         self.pseudonym_key = pseudonym_key
         self.security_servers = tuple(security_servers)
-        self.limiter = limiter or RateLimiter()
+        self.limiter: Limiter = limiter or RateLimiter()
         self.today = today
         self._views: dict[tuple[Any, ...], PreparedView] = {}
 
@@ -182,16 +182,7 @@ class PolicyAccess:
                 "FORBIDDEN_PURPOSE",
                 403,
             )
-        wait = self.limiter.take((partner.code, "requests"), agreement.limits.requests_per_minute)
-        if wait is not None:
-            seconds = max(1, math.ceil(wait))
-            raise _refuse(
-                f"Too many requests: your agreement allows "
-                f"{agreement.limits.requests_per_minute} a minute. Retry after {seconds} s.",
-                "RATE_LIMITED",
-                429,
-                headers={"Retry-After": str(seconds)},
-            )
+        await self._take_request(partner.code, end_user, agreement)
         prepared = self._view(state, partner, agreement)
         caller, caller_headers = prepared.caller(end_user)
         return PartnerAdmission(
@@ -200,6 +191,35 @@ class PolicyAccess:
             policy=prepared.policy,
             caller=caller,
             subgraph_headers=caller_headers,
+        )
+
+    async def _take_request(self, partner: str, end_user: str | None, agreement: Agreement) -> None:
+        """One request from the partner's budget and, when it names one, its end user's."""
+        limits = agreement.limits
+        budgets: list[Budget] = [((partner, "requests"), limits.requests_per_minute)]
+        if end_user is not None:
+            budgets.append(
+                ((partner, "end-user", end_user), limits.requests_per_minute_per_end_user)
+            )
+        wait = await self.limiter.take_all(budgets)
+        if wait is None:
+            return
+        seconds = max(1, math.ceil(wait.seconds))
+        if wait.budget == 0:
+            limit, cap = "requests_per_minute", limits.requests_per_minute
+            what = f"Too many requests: your agreement allows {cap} a minute"
+        else:
+            limit, cap = "requests_per_minute_per_end_user", limits.requests_per_minute_per_end_user
+            what = (
+                f"Too many requests for this end user (X-Tonle-End-User): your agreement "
+                f"allows {cap} a minute for each"
+            )
+        raise _refuse(
+            f"{what}. Retry after {seconds} s.",
+            "RATE_LIMITED",
+            429,
+            headers={"Retry-After": str(seconds)},
+            extensions={"limit": limit, "cap": cap},
         )
 
     def _authenticate(
@@ -383,7 +403,7 @@ class PartnerAdmission:
                 limits.verifications_per_request,
             )
         if verifications:
-            wait = self.access.limiter.take(
+            wait = await self.access.limiter.take(
                 (self.caller.partner or "", "verifications"),
                 limits.verifications_per_minute,
                 verifications,

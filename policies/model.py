@@ -65,6 +65,8 @@ class Limits:
 
     max_people_per_request: int = 1000
     requests_per_minute: int = 600
+    # for each end user the partner names (X-Tonle-End-User), besides the partner's own
+    requests_per_minute_per_end_user: int = 60
     verifications_per_request: int = 10
     verifications_per_minute: int = 100
     # the operation limits (gateway.limits.OperationLimits), the gateway's defaults

@@ -3,7 +3,8 @@
 ``policy_enforcement(api_schema, settings)`` gives the gateway's access control and the
 lifespan that goes with it: open the registry database, load the published policy
 (refusing to start without one), poll for changes, run the access log's writer, and
-close it all in order when the gateway stops.
+close it all in order when the gateway stops. With ``TONLE_REDIS_URL`` the rate budgets
+are shared with every other gateway through Redis.
 """
 
 from __future__ import annotations
@@ -23,11 +24,16 @@ from policies.audit import AccessLog, signing_key_from_env
 from policies.cedar import Catalogue
 from policies.enforcement import Network, PolicyAccess, parse_networks
 from policies.errors import PolicyError
+from policies.ratelimit import Limiter, RateLimiter
+from policies.redis_ratelimit import RedisRateLimiter
 from policies.store import PolicyStore
 
 PSEUDONYM_KEY_ENV = "TONLE_PSEUDONYM_KEY"
 SECURITY_SERVERS_ENV = "TONLE_XROAD_SECURITY_SERVERS"
 POLL_ENV = "TONLE_POLICY_POLL_S"
+REDIS_URL_ENV = "TONLE_REDIS_URL"
+REDIS_PREFIX_ENV = "TONLE_REDIS_PREFIX"
+_REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,9 @@ class PolicySettings:
     access_log: bool = True
     checkpoint_every: int = 1000
     checkpoint_interval_s: float = 60.0
+    # Rate budgets shared by every gateway through this Redis; None: each process its own.
+    redis_url: str | None = None
+    redis_prefix: str = "tonle"
 
     @classmethod
     def from_env(cls, database: str | None = None) -> PolicySettings:
@@ -57,11 +66,19 @@ class PolicySettings:
             poll = -1.0
         if not poll > 0:
             raise PolicyError(f"{POLL_ENV}={raw_poll!r} is not a positive number of seconds")
+        redis_url = os.environ.get(REDIS_URL_ENV) or None
+        if redis_url is not None and not redis_url.startswith(_REDIS_SCHEMES):
+            raise PolicyError(
+                f"{REDIS_URL_ENV} must be a Redis URL such as redis://127.0.0.1:6379/0 "
+                "(or rediss:// for TLS, unix:///path/redis.sock)"
+            )
         return cls(
             database_url=database or database_url(),
             pseudonym_key=key.encode() if key else None,
             security_servers=tuple(parse_networks(os.environ.get(SECURITY_SERVERS_ENV, ""))),
             poll_s=poll,
+            redis_url=redis_url,
+            redis_prefix=os.environ.get(REDIS_PREFIX_ENV) or "tonle",
         )
 
 
@@ -123,12 +140,18 @@ def policy_enforcement(
         if settings.access_log
         else None
     )
+    limiter: Limiter = (
+        RedisRateLimiter.from_url(settings.redis_url, prefix=settings.redis_prefix)
+        if settings.redis_url
+        else RateLimiter()
+    )
     access = PolicyAccess(
         store,
         api_schema,
         access_log=log,
         pseudonym_key=settings.pseudonym_key,
         security_servers=settings.security_servers,
+        limiter=limiter,
     )
 
     @asynccontextmanager
@@ -154,6 +177,7 @@ def policy_enforcement(
                 with contextlib.suppress(asyncio.CancelledError):
                     await watcher
         finally:
+            await limiter.close()
             await engine.dispose()
 
     return access, lifespan

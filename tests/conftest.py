@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-# The shared Chromium fixtures (`browser`, `tab`) for browser tests.
-pytest_plugins = ("tests.browser",)
+# The shared Chromium fixtures (`browser`, `tab`) for browser tests; the Redis of the tests.
+pytest_plugins = ("tests.browser", "tests.shared_redis")
 
 POSTGRES_ENV = "TONLE_TEST_POSTGRES_URL"
 REQUIRE_ENV = "TONLE_REQUIRE_POSTGRES"

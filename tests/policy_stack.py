@@ -131,8 +131,14 @@ async def seed_registry(registry_url: str, population: Population) -> None:
 
 @asynccontextmanager
 async def policy_stack(
-    registry_url: str, tmp_path: Path, *, people: int = 300, seed: int = 20261124
+    registry_url: str,
+    tmp_path: Path,
+    *,
+    people: int = 300,
+    seed: int = 20261124,
+    redis: tuple[str, str] | None = None,
 ) -> AsyncIterator[PolicyStack]:
+    """The whole stack; ``redis`` is a (URL, key prefix) for budgets shared through Redis."""
     population = generate_population(people, seed)
     await seed_registry(registry_url, population)
     pseudonym_key = secrets.token_hex(32).encode()
@@ -166,6 +172,8 @@ async def policy_stack(
                     pseudonym_key=pseudonym_key,
                     poll_s=0.2,
                     checkpoint_every=20,
+                    redis_url=redis[0] if redis else None,
+                    redis_prefix=redis[1] if redis else "tonle",
                 ),
             )
             app = create_app(gateway, access=access, background=lifespan, gateway_secret=SECRET)

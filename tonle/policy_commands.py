@@ -347,7 +347,8 @@ def render_view(gateway: Any, stored: Any, partner: Any, agreement: Any) -> str:
         f"# {partner.code} for {agreement.purpose}, policy version {stored.number}",
         "# rows: " + (" and ".join(r for r in rows if r) or "everyone"),
         f"# limits: {limits.max_people_per_request} people per request, "
-        f"{limits.requests_per_minute} requests a minute, "
+        f"{limits.requests_per_minute} requests a minute "
+        f"({limits.requests_per_minute_per_end_user} per end user), "
         f"{limits.verifications_per_request} verifications per request",
         f"# valid: {agreement.valid_from or 'always'} to {agreement.valid_until or 'no end'}",
         "",
