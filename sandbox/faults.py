@@ -7,15 +7,19 @@ outages) so that the subgraphs' timeouts, retries and circuit breakers can be te
 from __future__ import annotations
 
 import asyncio
+import hmac
 import os
 import random
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, fields
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+ADMIN_TOKEN_ENV = "TONLE_SANDBOX_ADMIN_TOKEN"
 
 
 @dataclass
@@ -87,6 +91,8 @@ class Stats:
     requests: int = 0
     batch_requests: int = 0
     spids_requested: int = 0
+    # Calls whose caller hung up while an injected delay or hang held them back.
+    abandoned: int = 0
     by_path: dict[str, int] = field(default_factory=dict)
     # Only the method and the caller headers: no path (it may hold a SPID), no body.
     callers: deque[dict[str, str]] = field(default_factory=lambda: deque(maxlen=CALLERS_KEPT))
@@ -104,6 +110,7 @@ class Stats:
             "requests": self.requests,
             "batch_requests": self.batch_requests,
             "spids_requested": self.spids_requested,
+            "abandoned": self.abandoned,
             "by_path": dict(self.by_path),
         }
 
@@ -128,26 +135,67 @@ class FaultInjection:
         if faults.outage:
             await _error(503, "the service is down (injected outage)")(scope, receive, send)
             return
-        if faults.hang:
-            await asyncio.sleep(3600)
         delay = faults.latency_ms + (random.uniform(0, faults.jitter_ms) if faults.jitter_ms else 0)
-        if delay > 0:
-            await asyncio.sleep(delay / 1000)
+        if faults.hang or delay > 0:
+            receive = await self._hold(receive, None if faults.hang else delay / 1000)
+            if receive is None:
+                self.stats.abandoned += 1
+                return
         if faults.error_rate and random.random() < faults.error_rate:
             await _error(500, "internal error (injected)")(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+    async def _hold(self, receive: Receive, seconds: float | None) -> Receive | None:
+        """Hold the call back ``seconds`` (None: for ever) as a slow system would, but
+        notice its caller hanging up; the body is read first and given to the app after."""
+        chunks: list[bytes] = []
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        # After the body, the server's next message is the hang-up.
+        hung_up = asyncio.ensure_future(receive())
+        done, _ = await asyncio.wait({hung_up}, timeout=seconds)
+        if done:
+            return None
+        hung_up.cancel()
+        body: Message | None = {"type": "http.request", "body": b"".join(chunks)}
+
+        async def replay() -> Message:
+            nonlocal body
+            if body is None:
+                return await receive()
+            message, body = body, None
+            return message
+
+        return replay
 
 
 def _error(status: int, message: str) -> Response:
     return JSONResponse({"error": message}, status_code=status)
 
 
-def admin_routes(faults: Faults, stats: Stats) -> list[BaseRoute]:
+def _admin_refusal() -> Response:
+    return JSONResponse(
+        {"error": f"/admin needs Authorization: Bearer <the token set in {ADMIN_TOKEN_ENV}>"},
+        status_code=401,
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def admin_routes(faults: Faults, stats: Stats, token: str | None = None) -> list[BaseRoute]:
     """The admin endpoints every sandbox has.
 
     ``GET /admin/stats``, ``GET /admin/callers``, ``POST /admin/reset-stats``,
-    ``GET|POST /admin/config``.
+    ``GET|POST /admin/config``. With ``token`` (``TONLE_SANDBOX_ADMIN_TOKEN``) they answer
+    only ``Authorization: Bearer <token>``, 401 otherwise.
     """
 
     async def get_stats(_: Request) -> Response:
@@ -157,7 +205,7 @@ def admin_routes(faults: Faults, stats: Stats) -> list[BaseRoute]:
         return JSONResponse({"callers": list(stats.callers)})
 
     async def reset_stats(_: Request) -> Response:
-        stats.requests = stats.batch_requests = stats.spids_requested = 0
+        stats.requests = stats.batch_requests = stats.spids_requested = stats.abandoned = 0
         stats.by_path.clear()
         stats.callers.clear()
         return JSONResponse(stats.as_dict())
@@ -175,9 +223,22 @@ def admin_routes(faults: Faults, stats: Stats) -> list[BaseRoute]:
                 return JSONResponse({"error": "; ".join(problems)}, status_code=400)
         return JSONResponse({f.name: getattr(faults, f.name) for f in fields(faults)})
 
+    def guarded(handler: Handler) -> Handler:
+        if not token:
+            return handler
+        expected = f"Bearer {token}".encode()
+
+        async def check(request: Request) -> Response:
+            given = request.headers.get("authorization", "").encode()
+            if not hmac.compare_digest(given, expected):
+                return _admin_refusal()
+            return await handler(request)
+
+        return check
+
     return [
-        Route("/admin/stats", get_stats),
-        Route("/admin/callers", get_callers),
-        Route("/admin/reset-stats", reset_stats, methods=["POST"]),
-        Route("/admin/config", config, methods=["GET", "POST"]),
+        Route("/admin/stats", guarded(get_stats)),
+        Route("/admin/callers", guarded(get_callers)),
+        Route("/admin/reset-stats", guarded(reset_stats), methods=["POST"]),
+        Route("/admin/config", guarded(config), methods=["GET", "POST"]),
     ]

@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from sandbox.faults import FaultInjection, Faults, Stats, admin_routes
+from sandbox.faults import ADMIN_TOKEN_ENV, FaultInjection, Faults, Stats, admin_routes
 from sandbox.population import Population, generate_population
 
 DEFAULT_MAX_BATCH = 100
@@ -68,6 +68,7 @@ class SandboxDefinition:
         seed_population: Population | None = None,
         max_batch_size: int | None = None,
         faults: Faults | None = None,
+        admin_token: str | None = None,
     ) -> FaultInjection:
         """The sandbox over its own SQLite database; see :func:`create_sandbox_app`."""
         return create_sandbox_app(
@@ -76,6 +77,7 @@ class SandboxDefinition:
             seed_population=seed_population,
             max_batch_size=max_batch_size,
             faults=faults,
+            admin_token=admin_token,
         )
 
 
@@ -252,16 +254,19 @@ def create_sandbox_app(
     seed_population: Population | None = None,
     max_batch_size: int | None = None,
     faults: Faults | None = None,
+    admin_token: str | None = None,
 ) -> FaultInjection:
     """The sandbox of ``definition`` over its own SQLite database at ``database_path``.
 
     ``seed_population`` is seeded first (idempotently). ``max_batch_size`` defaults to
     ``<PREFIX>_MAX_BATCH`` or 100; ``faults`` to the ``<PREFIX>_*`` variables (see
-    :meth:`Faults.from_env`). The returned app's faults and counters are also reachable
-    in-process as ``app.faults`` and ``app.stats``.
+    :meth:`Faults.from_env`). With ``admin_token`` (default ``TONLE_SANDBOX_ADMIN_TOKEN``)
+    ``/admin/*`` answers only ``Authorization: Bearer <token>``. The returned app's faults
+    and counters are also reachable in-process as ``app.faults`` and ``app.stats``.
     """
     max_batch = max_batch_size or positive_int_env(definition.max_batch_env, DEFAULT_MAX_BATCH)
     faults = faults or Faults.from_env(definition.env_prefix)
+    token = admin_token if admin_token is not None else os.environ.get(ADMIN_TOKEN_ENV)
     if seed_population is not None:
         seed_database(definition, database_path, seed_population)
     stats = Stats()
@@ -287,7 +292,7 @@ def create_sandbox_app(
             *definition.routes(context),
             Route("/health", health),
             Route("/openapi.json", openapi),
-            *admin_routes(faults, stats),
+            *admin_routes(faults, stats, token),
         ],
         lifespan=lifespan,
     )
@@ -308,6 +313,7 @@ def run_sandbox(
         prog=f"python -m sandbox.{name}", description=f"Run the {definition.title}."
     )
     parser.add_argument("--database", type=Path, default=Path(f".tonle/{name}.db"))
+    parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=port)
     parser.add_argument(
         "--people", type=int, default=2000, help="synthetic people to seed (0: seed nothing)"
@@ -316,4 +322,26 @@ def run_sandbox(
     args = parser.parse_args(argv)
     population = generate_population(args.people, args.seed) if args.people > 0 else None
     app = create_sandbox_app(definition, args.database, seed_population=population)
-    uvicorn.run(app, host="127.0.0.1", port=args.port, access_log=False)
+    # On SIGTERM, calls in flight (or held by an injected hang) get the grace, then are
+    # cancelled, so the process always stops.
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        access_log=False,
+        timeout_graceful_shutdown=grace_s(),
+    )
+
+
+GRACE_ENV = "TONLE_SHUTDOWN_GRACE_S"
+
+
+def grace_s() -> int:
+    """``TONLE_SHUTDOWN_GRACE_S`` (default 5): after SIGTERM, how long requests in flight may
+    run on before they are cancelled."""
+    raw = os.environ.get(GRACE_ENV, "")
+    if not raw:
+        return 5
+    if not raw.isdigit():
+        raise SystemExit(f"{GRACE_ENV}={raw!r}: give a whole number of seconds, such as 5")
+    return int(raw)
