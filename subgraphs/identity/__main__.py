@@ -1,7 +1,8 @@
 """``python -m subgraphs.identity``: serve the identity subgraph alone.
 
 The registry is ``--database-url`` or ``TONLE_DATABASE_URL``; requests must be signed by the
-gateway when ``TONLE_GATEWAY_SECRET`` is set (as it must be in production).
+gateway when ``TONLE_GATEWAY_SECRET`` is set (as it must be in production). Stopping, the
+metrics token and listener: see :mod:`subgraphs.serve` and docs/operations.md.
 """
 
 from __future__ import annotations
@@ -9,10 +10,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-import uvicorn
-
 import identity_store
 from subgraphs.identity.app import create_app
+from subgraphs.serve import run
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -29,8 +29,7 @@ def main(argv: list[str] | None = None) -> None:
     url = args.database_url or identity_store.database_url()
     if args.migrate:
         asyncio.run(identity_store.migrate(url))
-    # No access log: a GET's query string may carry a SPID or a name.
-    uvicorn.run(create_app(url), host=args.host, port=args.port, access_log=False)
+    run(create_app(url), host=args.host, port=args.port)
 
 
 if __name__ == "__main__":

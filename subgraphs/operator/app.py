@@ -87,20 +87,20 @@ class OperatorSubgraph:
         """``python -m subgraphs.<operator>``: serve the subgraph until interrupted."""
         import argparse
 
-        import uvicorn
+        from subgraphs.serve import run
 
         parser = argparse.ArgumentParser(
             prog=f"python -m subgraphs.{self.operator}",
             description=f"Run the {self.operator} subgraph (settings: TONLE_"
             f"{self.operator.upper()}_*, see docs/operators.md).",
         )
+        parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=self.port)
         parser.add_argument(
             "--operator-url", help=f"{self.title} (default: TONLE_{self.operator.upper()}_URL)"
         )
         args = parser.parse_args(argv)
-        app = self.create_app(args.operator_url)
-        uvicorn.run(app, host="127.0.0.1", port=args.port, access_log=False)
+        run(self.create_app(args.operator_url), host=args.host, port=args.port)
 
 
 def create_operator_app(
