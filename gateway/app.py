@@ -323,7 +323,16 @@ async def health(request: Request) -> Response:
 
 
 async def metrics_endpoint(request: Request) -> Response:
+    """Prometheus text; with a ``metrics_token`` (``TONLE_METRICS_TOKEN``), for its bearer only."""
     state: GatewayState = request.app.state.tonle
+    token: str | None = request.app.state.metrics_token
+    given = request.headers.get("authorization", "").encode()
+    if token and not hmac.compare_digest(given, f"Bearer {token}".encode()):
+        return JSONResponse(
+            {"error": "/metrics needs Authorization: Bearer <TONLE_METRICS_TOKEN's token>"},
+            status_code=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     return Response(state.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
 
@@ -337,6 +346,7 @@ def create_app(
     subgraph_timeout_s: float = 10.0,
     subgraph_timeouts: Mapping[str, float] | None = None,
     gateway_secret: str | None = None,
+    metrics_token: str | None = None,
     subgraph_urls: Mapping[str, str] | None = None,
     background: Callable[[], AbstractAsyncContextManager[None]] | None = None,
     http_limits: HttpLimits | None = None,
@@ -405,6 +415,7 @@ def create_app(
         http=http_limits or HttpLimits(),
     )
     app.state.metrics = metrics
+    app.state.metrics_token = metrics_token
     app.state.gateway = gateway
     return app
 

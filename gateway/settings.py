@@ -60,6 +60,7 @@ class GatewaySettings:
     subgraph_timeout_s: float = 10.0
     subgraph_timeouts: dict[str, float] = field(default_factory=dict)
     gateway_secret: str | None = None
+    metrics_token: str | None = None  # /metrics only for its bearer
     plan_cache_size: int = 2048
     plan_cache_bytes: int = 64 * 1024 * 1024
     subgraph_urls: dict[str, str] = field(default_factory=dict)
@@ -76,6 +77,7 @@ class GatewaySettings:
             subgraph_timeout_s=_float("TONLE_SUBGRAPH_TIMEOUT_S", 10.0),
             subgraph_timeouts=_timeouts("TONLE_SUBGRAPH_TIMEOUTS"),
             gateway_secret=os.environ.get("TONLE_GATEWAY_SECRET") or None,
+            metrics_token=os.environ.get("TONLE_METRICS_TOKEN") or None,
             subgraph_urls=_pairs(
                 "TONLE_SUBGRAPH_URLS", "TONLE_SUBGRAPH_URLS=identity=http://127.0.0.1:4001/graphql"
             ),

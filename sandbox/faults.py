@@ -137,10 +137,11 @@ class FaultInjection:
             return
         delay = faults.latency_ms + (random.uniform(0, faults.jitter_ms) if faults.jitter_ms else 0)
         if faults.hang or delay > 0:
-            receive = await self._hold(receive, None if faults.hang else delay / 1000)
-            if receive is None:
+            held = await self._hold(receive, None if faults.hang else delay / 1000)
+            if held is None:
                 self.stats.abandoned += 1
                 return
+            receive = held
         if faults.error_rate and random.random() < faults.error_rate:
             await _error(500, "internal error (injected)")(scope, receive, send)
             return

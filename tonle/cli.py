@@ -82,6 +82,7 @@ def cmd_gateway(args: argparse.Namespace) -> int:
             subgraph_timeout_s=settings.subgraph_timeout_s,
             subgraph_timeouts=settings.subgraph_timeouts,
             gateway_secret=settings.gateway_secret,
+            metrics_token=settings.metrics_token,
             subgraph_urls=settings.subgraph_urls,
             http_limits=settings.http,
         )
@@ -91,7 +92,7 @@ def cmd_gateway(args: argparse.Namespace) -> int:
     async def run() -> None:
         group = ServiceGroup()
         group.install_signal_handlers()
-        url = await group.start(Service("gateway", app, args.port, args.host))
+        url = await group.start_process(Service("gateway", app, args.port, args.host))
         print(f"Tonle gateway on {url}/graphql", file=sys.stderr)
         await group.wait()
 

@@ -6,11 +6,14 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import Coroutine, Generator
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, Literal
 
 import uvicorn
 from starlette.types import ASGIApp
+
+# The gateway process stops and exposes its metrics by the same rules as the subgraphs'.
+from subgraphs.serve import MetricsApart, grace_s, metrics_address
 
 
 def run(main: Coroutine[Any, Any, None]) -> None:
@@ -54,14 +57,24 @@ class ServiceGroup:
         self.tasks: list[asyncio.Task[None]] = []
         self.stopping = asyncio.Event()
 
-    async def start(self, service: Service, *, log_level: str = "warning") -> str:
+    async def start(
+        self,
+        service: Service,
+        *,
+        log_level: str = "warning",
+        lifespan: Literal["auto", "on", "off"] = "auto",
+        grace_s: int | None = None,
+    ) -> str:
+        """Serve ``service``; once stopped, requests in flight get ``grace_s`` seconds
+        (None: as long as they take) before they are cancelled."""
         config = uvicorn.Config(
             service.app,
             host=service.host,
             port=service.port,
             log_level=log_level,
             access_log=False,
-            lifespan="auto",
+            lifespan=lifespan,
+            timeout_graceful_shutdown=grace_s,
         )
         server = _QuietServer(config)
         task = asyncio.create_task(server.serve(), name=service.name)
@@ -77,6 +90,25 @@ class ServiceGroup:
                 )
             await asyncio.sleep(0.01)
         raise TimeoutError(f"{service.name} did not start within 10 s")
+
+    async def start_process(self, service: Service) -> str:
+        """Serve ``service`` as a production process does, by the rules every subgraph
+        process follows (``subgraphs.serve``): in-flight requests get
+        ``TONLE_SHUTDOWN_GRACE_S`` once stopping, and with ``TONLE_METRICS_ADDRESS`` its
+        ``/metrics`` is served there only, on a listener of its own."""
+        address = metrics_address()
+        if address is None:
+            return await self.start(service, grace_s=grace_s())
+        main = replace(service, app=MetricsApart(service.app, metrics_only=False))
+        url = await self.start(main, grace_s=grace_s())
+        metrics = Service(
+            f"{service.name} metrics",
+            MetricsApart(service.app, metrics_only=True),
+            address[1],
+            address[0],
+        )
+        await self.start(metrics, lifespan="off")
+        return url
 
     def install_signal_handlers(self) -> None:
         loop = asyncio.get_running_loop()
