@@ -1,8 +1,9 @@
-"""The policy tables, in the registry database: partners and keys, policy versions, the access log.
+"""The policy tables, in the registry database: partners, their keys and trusted documents,
+policy versions, the access log.
 
 They live beside the registry's tables and are created by the registry's migrations
-(``identity_store/migrations/versions/0003_policies.py``): one database, one migration
-history, so a deployment upgrades both at once.
+(``identity_store/migrations/versions/0003_policies.py``, ``0004_partner_documents.py``):
+one database, one migration history, so a deployment upgrades both at once.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Text,
+    UniqueConstraint,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -81,6 +83,27 @@ class ApiKey(PolicyBase):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (Index("ix_partner_api_key_partner_id", "partner_id"),)
+
+
+class PartnerDocument(PolicyBase):
+    """An operation a partner registered (a trusted document), found by its SHA-256.
+
+    The document is kept exactly as registered: its hash is the SHA-256 of these characters
+    in UTF-8, the same hash a client sends in ``extensions.persistedQuery``.
+    """
+
+    __tablename__ = "partner_document"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    partner_id: Mapped[int] = mapped_column(Id, ForeignKey("partner.id"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str | None] = mapped_column(String(200))
+    document: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+    __table_args__ = (UniqueConstraint("partner_id", "sha256"),)
 
 
 class PolicyVersion(PolicyBase):

@@ -1,4 +1,5 @@
-"""Partners, their keys, and policy versions, in the registry database.
+"""Partners, their keys, and policy versions, in the registry database (partners' trusted
+documents are in ``policies.trusted_documents``).
 
 Every change moves the policy epoch in the same transaction, so a gateway that polls the
 epoch sees a revoked key or a newly published version at its next poll.
@@ -129,7 +130,8 @@ class Published:
     published_at: dt.datetime
 
 
-async def _bump(session: AsyncSession) -> None:
+async def bump_epoch(session: AsyncSession) -> None:
+    """Move the policy epoch, in the transaction of the change that gateways must see."""
     await session.execute(
         update(PolicyEpoch).where(PolicyEpoch.id == 1).values(epoch=PolicyEpoch.epoch + 1)
     )
@@ -202,11 +204,12 @@ async def create_partner(
                 + (f" or CamDX client {xroad_client!r}" if xroad_client else "")
                 + " already exists"
             ) from None
-        await _bump(session)
+        await bump_epoch(session)
     return _partner_record(row, [])
 
 
-async def _partner_row(session: AsyncSession, code: str) -> Partner:
+async def partner_row(session: AsyncSession, code: str) -> Partner:
+    """The partner with this code, or :class:`UnknownPartner`."""
     row = await session.scalar(select(Partner).where(Partner.code == code))
     if row is None:
         raise UnknownPartner(f"no partner has code {code!r}; `tonle partners list` shows them")
@@ -225,7 +228,7 @@ async def issue_key(
         raise PolicyError("the key's expiry is in the past; give a future date")
     made: NewKey = new_key()
     async with sessions() as session, session.begin():
-        row = await _partner_row(session, partner)
+        row = await partner_row(session, partner)
         session.add(
             ApiKey(
                 partner_id=row.id,
@@ -235,7 +238,7 @@ async def issue_key(
                 expires_at=expires_at,
             )
         )
-        await _bump(session)
+        await bump_epoch(session)
     return IssuedKey(partner, made.key, made.key_id, expires_at)
 
 
@@ -251,7 +254,7 @@ async def rotate_key(
     issued = await issue_key(sessions, partner, expires_at=expires_at, label=label)
     ends = utcnow() + grace
     async with sessions() as session, session.begin():
-        row = await _partner_row(session, partner)
+        row = await partner_row(session, partner)
         keys = await session.scalars(
             select(ApiKey).where(
                 ApiKey.partner_id == row.id,
@@ -263,7 +266,7 @@ async def rotate_key(
             current = _aware(key.expires_at)
             if current is None or current > ends:
                 key.expires_at = ends
-        await _bump(session)
+        await bump_epoch(session)
     return issued
 
 
@@ -276,7 +279,7 @@ async def revoke_key(sessions: Sessions, key_id: str) -> KeyRecord:
         if key.revoked_at is None:
             key.revoked_at = utcnow()
         partner = await session.get(Partner, key.partner_id)
-        await _bump(session)
+        await bump_epoch(session)
     assert partner is not None
     return _key_record(key, partner.code)
 
@@ -374,7 +377,7 @@ async def publish(sessions: Sessions, number: int, *, by: str, reason: str) -> N
                 f"there is no policy version {number}; `tonle policies list` shows them"
             )
         session.add(PolicyPublication(version=number, published_by=by, reason=reason.strip()))
-        await _bump(session)
+        await bump_epoch(session)
 
 
 async def rollback(sessions: Sessions, number: int, *, by: str, reason: str) -> int:

@@ -1,8 +1,10 @@
-"""What a gateway process holds of the policy database: partners, keys, the published version.
+"""What a gateway process holds of the policy database: partners, keys, their trusted
+documents, the published version.
 
 The store loads everything once and then polls the policy epoch (one small query every
-``poll_s`` seconds); when it moves — a key issued or revoked, a partner added, a version
-published — the store loads again and swaps in the new state whole. Requests read the
+``poll_s`` seconds); when it moves — a key issued or revoked, a partner added, a document
+registered or removed, a version published — the store loads again and swaps in the new
+state whole. Requests read the
 state without touching the database.
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from policies.cedar import Catalogue, CedarPolicies
 from policies.errors import PolicyError
@@ -24,6 +26,7 @@ from policies.repository import (
     list_partners,
     published,
 )
+from policies.trusted_documents import documents_by_partner
 
 logger = logging.getLogger("tonle.policies")
 
@@ -38,6 +41,8 @@ class PolicyState:
     by_xroad_client: Mapping[str, str]
     published: Published | None
     cedar: CedarPolicies | None
+    # partner code -> SHA-256 -> the document it registered (trusted documents)
+    documents: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @property
     def version(self) -> int | None:
@@ -65,6 +70,7 @@ class PolicyStore:
             current = await epoch(session)
         partners = await list_partners(self.sessions)
         version = await published(self.sessions)
+        documents = await documents_by_partner(self.sessions)
         cedar = CedarPolicies(version.document, self.catalogue) if version else None
         self._state = PolicyState(
             epoch=current,
@@ -73,6 +79,7 @@ class PolicyStore:
             by_xroad_client={p.xroad_client: p.code for p in partners if p.xroad_client},
             published=version,
             cedar=cedar,
+            documents=documents,
         )
         return self._state
 

@@ -1,4 +1,5 @@
-"""``tonle partners``: create partners, issue, rotate and revoke their API keys, list them."""
+"""``tonle partners``: create partners, issue, rotate and revoke their API keys, list them;
+register the operations they may send by hash (trusted documents)."""
 
 from __future__ import annotations
 
@@ -19,8 +20,24 @@ examples:
   tonle partners rotate-key ngo-cash --grace-days 7
   tonle partners revoke-key 3f9a0c1b2d4e
   tonle partners list
+  tonle partners documents add ngo-cash eligibility.graphql --name "Eligibility check"
+  tonle partners documents list ngo-cash
+  tonle partners documents remove ngo-cash 5f1c2a9e
 
 A key is printed once, when it is made; only its SHA-256 is stored.
+"""
+
+DOCUMENT_EXAMPLES = """\
+examples:
+  tonle partners documents add ngo-cash eligibility.graphql --name "Eligibility check"
+  tonle partners documents list ngo-cash
+  tonle partners documents remove ngo-cash 5f1c2a9e
+
+A document is registered exactly as the file holds it: its hash is the file's SHA-256
+(sha256sum FILE), and a client that sends the document itself must send it byte for byte.
+The partner may then send only the hash, in extensions.persistedQuery (Apollo's format);
+an agreement with 'trusted_documents: required' runs nothing else. Gateways know of a
+change within seconds.
 """
 
 KINDS = ("operator", "ministry", "development_partner", "analyst", "registry_staff")
@@ -68,7 +85,31 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(func=list_command)
 
-    for parser in (create, rotate, revoke, listing):
+    documents = commands.add_parser(
+        "documents",
+        help="the operations a partner registered (trusted documents)",
+        description="Trusted documents: the GraphQL operations a partner registers, found by "
+        "their SHA-256. The partner may send only the hash; an agreement with "
+        "'trusted_documents: required' runs nothing else for that partner and purpose.",
+        epilog=DOCUMENT_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    document_commands = documents.add_subparsers(dest="documents_command", required=True)
+    add = document_commands.add_parser("add", help="register a document from a file")
+    add.add_argument("code", help="the partner's code")
+    add.add_argument("file", help="a .graphql file with the operation(s), as the partner sends it")
+    add.add_argument("--name", help="what it is for (default: its operation's name)")
+    add.set_defaults(func=add_document_command)
+    shown = document_commands.add_parser("list", help="the partner's documents")
+    shown.add_argument("code")
+    shown.add_argument("--json", action="store_true", help="with each document's text")
+    shown.set_defaults(func=list_documents_command)
+    remove = document_commands.add_parser("remove", help="stop accepting a document")
+    remove.add_argument("code")
+    remove.add_argument("sha256", metavar="HASH", help="its SHA-256 (or its first 8+ digits)")
+    remove.set_defaults(func=remove_document_command)
+
+    for parser in (create, rotate, revoke, listing, add, shown, remove):
         database_option(parser)
 
 
@@ -173,7 +214,7 @@ def revoke_command(args: argparse.Namespace) -> int:
         key = run_on_database(args, work, what="the partners")
     except PolicyError as error:
         raise CommandFailure(str(error)) from None
-    print(f"revoked key {key.key_id} of {key.partner}; gateways refuse it within seconds")
+    print(f"revoked key {key.key_id} of {key.partner}; gateways forget it within seconds")
     return 0
 
 
@@ -226,4 +267,82 @@ def list_command(args: argparse.Namespace) -> int:
             print(f"    key {key['key_id']}  {key['state']}{expires}{label}")
     if not rows:
         print("no partners yet: tonle partners create CODE --name NAME --kind KIND")
+    return 0
+
+
+@clear_failures("tonle partners documents add")
+def add_document_command(args: argparse.Namespace) -> int:
+    from policies.errors import PolicyError
+    from policies.trusted_documents import add_document
+
+    try:
+        with open(args.file, encoding="utf-8", newline="") as file:
+            text = file.read()
+    except (OSError, UnicodeDecodeError) as error:
+        raise CommandFailure(f"cannot read {args.file}: {error}") from None
+
+    async def work(sessions: Any) -> Any:
+        return await add_document(sessions, args.code, text, name=args.name)
+
+    try:
+        document, added = run_on_database(args, work, what="the partners")
+    except PolicyError as error:
+        raise CommandFailure(str(error)) from None
+    name = f" ({document.name})" if document.name else ""
+    if added:
+        print(f"registered {document.sha256} for {document.partner}{name}")
+    else:
+        print(f"{document.partner} already registered {document.sha256}{name}; nothing changed")
+    return 0
+
+
+@clear_failures("tonle partners documents list")
+def list_documents_command(args: argparse.Namespace) -> int:
+    from policies.errors import PolicyError
+    from policies.trusted_documents import list_documents
+
+    async def work(sessions: Any) -> Any:
+        return await list_documents(sessions, args.code)
+
+    try:
+        documents = run_on_database(args, work, what="the partners")
+    except PolicyError as error:
+        raise CommandFailure(str(error)) from None
+    if args.json:
+        rows = [
+            {
+                "sha256": d.sha256,
+                "name": d.name,
+                "created_at": d.created_at.isoformat(timespec="seconds"),
+                "document": d.document,
+            }
+            for d in documents
+        ]
+        json.dump(rows, sys.stdout, indent=2, ensure_ascii=False)
+        print()
+        return 0
+    for d in documents:
+        added = d.created_at.isoformat(timespec="minutes")
+        print(f"{d.sha256}  {added}  {d.name or ''}".rstrip())
+    if not documents:
+        print(
+            f"{args.code} has registered no documents: "
+            f"tonle partners documents add {args.code} FILE.graphql"
+        )
+    return 0
+
+
+@clear_failures("tonle partners documents remove")
+def remove_document_command(args: argparse.Namespace) -> int:
+    from policies.errors import PolicyError
+    from policies.trusted_documents import remove_document
+
+    async def work(sessions: Any) -> Any:
+        return await remove_document(sessions, args.code, args.sha256)
+
+    try:
+        document = run_on_database(args, work, what="the partners")
+    except PolicyError as error:
+        raise CommandFailure(str(error)) from None
+    print(f"removed {document.sha256} of {document.partner}; gateways forget it within seconds")
     return 0
