@@ -4,6 +4,8 @@ The gateway stays general: it knows of callers only through :class:`AccessContro
 which admits a request (or refuses it) and gives back an :class:`Admission` holding the
 caller's :class:`AccessView` — the schema it may see, the masks on its values, whose data
 it is recorded as reading — and the headers every subgraph request of the call carries.
+It may also know documents the caller registered (looked up by SHA-256, for persisted
+queries) and refuse documents the caller may not run.
 After execution the admission sees :class:`ResponseFacts` (the fields and subjects the
 response holds) and may still withhold the response. With no access control (``--open``)
 every caller gets :data:`OPEN_VIEW`.
@@ -123,6 +125,12 @@ class Admission(Protocol):
 
     @property
     def subgraph_headers(self) -> Mapping[str, str]: ...
+
+    def persisted_document(self, sha256: str) -> str | None:
+        """The document the caller registered under this SHA-256 (trusted documents), if any."""
+
+    def approve_document(self, sha256: str) -> None:
+        """Refuse (raise :class:`AccessRefused`) a document the caller may not run, by hash."""
 
     def check(self, prepared: PreparedRequest, variables: Mapping[str, Any]) -> None:
         """Refuse (raise :class:`AccessRefused`) before anything is fetched."""

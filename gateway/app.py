@@ -39,6 +39,14 @@ from gateway.executor import Transport
 from gateway.explorer import Explorer
 from gateway.limits import HttpLimits, LimitExceeded
 from gateway.metrics import GatewayMetrics
+from gateway.persisted import (
+    MemoryPersistedQueries,
+    PersistedQueries,
+    PersistedQueryError,
+    document_hash,
+    not_found,
+    persisted_hash,
+)
 from gateway.runtime import Gateway, MultipleRequestErrors, PreparedRequest, RequestError
 from gateway.transport import AiohttpTransport
 
@@ -62,6 +70,12 @@ class _Open:
 
     view: AccessView = OPEN_VIEW
     subgraph_headers: Mapping[str, str] = field(default_factory=dict)
+
+    def persisted_document(self, sha256: str) -> str | None:
+        return None
+
+    def approve_document(self, sha256: str) -> None:
+        return None
 
     def check(self, prepared: PreparedRequest, variables: Mapping[str, Any]) -> None:
         return None
@@ -102,16 +116,19 @@ class GatewayState:
     access: AccessControl | None  # None: --open, everyone sees everything
     open_mode: bool
     http: HttpLimits = field(default_factory=HttpLimits)
+    persisted: PersistedQueries = field(default_factory=MemoryPersistedQueries)
 
 
 @dataclass(frozen=True)
 class GraphQLParams:
-    """What a GraphQL-over-HTTP request asks: the document, its operation, its variables."""
+    """What a GraphQL-over-HTTP request asks: the document (or only its SHA-256, a persisted
+    query), its operation, its variables."""
 
-    query: str
+    query: str | None
     operation_name: str | None
     variables: dict[str, Any] | None
     extensions: dict[str, Any]
+    persisted: str | None = None  # extensions.persistedQuery.sha256Hash
 
     @property
     def wants_cost(self) -> bool:
@@ -207,7 +224,11 @@ async def graphql_endpoint(request: Request) -> Response:
         params = await _read_params(request, state.http)
         if isinstance(params, Response):
             return params
-        prepared = state.gateway.prepare(params.query, params.operation_name, view=admission.view)
+        query, remember = await _document(params, admission, state.persisted)
+        prepared = state.gateway.prepare(query, params.operation_name, view=admission.view)
+        if remember:
+            assert params.persisted is not None
+            await state.persisted.put(admission.view.key, params.persisted, query)
         if request.method == "GET" and prepared.operation.kind != "query":
             return fail(
                 [
@@ -260,6 +281,13 @@ async def graphql_endpoint(request: Request) -> Response:
         return fail([e.as_error() for e in error.errors], error.status, request_error=True)
     except RequestError as error:
         return fail([error.as_error()], error.status, request_error=True)
+    except PersistedQueryError as error:
+        return fail(
+            [error.as_error()],
+            error.status,
+            request_error=error.status == 400,
+            headers=error.headers,
+        )
     except GatewayError as error:
         status = getattr(error, "status", 400)
         return fail(
@@ -276,6 +304,37 @@ async def graphql_endpoint(request: Request) -> Response:
     state.metrics.requests.labels(outcome=_outcome(result)).inc()
     state.metrics.latency.observe(time.perf_counter() - started)
     return _Reply(result, 200, media)
+
+
+async def _document(
+    params: GraphQLParams, admission: Admission, persisted: PersistedQueries
+) -> tuple[str, bool]:
+    """The document to run, and whether to remember it under its hash once it is prepared.
+
+    A hash alone is looked up among the caller's registered documents, then among those
+    remembered for its view; a document sent with a hash must have that hash. Either way
+    the caller's access control may refuse the document by its hash.
+    """
+    sha256 = params.persisted
+    if params.query is None:
+        assert sha256 is not None
+        admission.approve_document(sha256)
+        query = admission.persisted_document(sha256)
+        if query is None:
+            query = await persisted.get(admission.view.key, sha256)
+        if query is None:
+            raise not_found()
+        return query, False
+    digest = document_hash(params.query)
+    if sha256 is not None and sha256 != digest:
+        raise PersistedQueryError(
+            "The SHA-256 of the document sent is not extensions.persistedQuery.sha256Hash: "
+            "hash the document exactly as sent (UTF-8), or leave the hash out.",
+            "PERSISTED_QUERY_HASH_MISMATCH",
+            400,
+        )
+    admission.approve_document(digest)
+    return params.query, sha256 is not None and admission.persisted_document(digest) is None
 
 
 def _cost_extension(gateway: Gateway, prepared: PreparedRequest, cost: int) -> JSON:
@@ -350,13 +409,15 @@ def create_app(
     subgraph_urls: Mapping[str, str] | None = None,
     background: Callable[[], AbstractAsyncContextManager[None]] | None = None,
     http_limits: HttpLimits | None = None,
+    persisted_queries: PersistedQueries | None = None,
 ) -> Starlette:
     """The Starlette app serving ``gateway``.
 
     Exactly one of: ``open_mode`` (no authentication, no policies), ``access`` (an access
     control such as Tonle's policies) or ``partner_keys`` (key -> partner name: any key
     sees the whole API schema). ``background`` runs for the app's lifetime (a policy
-    store's polling, an access log's writer).
+    store's polling, an access log's writer). ``persisted_queries`` remembers the documents
+    of automatic persisted queries (this process's memory by default); the app closes it.
     """
     metrics = GatewayMetrics()
     urls = {**gateway.subgraph_urls(), **(subgraph_urls or {})}
@@ -381,6 +442,7 @@ def create_app(
         on_request=metrics.subgraph_request,
     )
     explorer = Explorer()
+    persisted = persisted_queries or MemoryPersistedQueries()
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -393,6 +455,7 @@ def create_app(
             gc.collect()
             gc.freeze()
             yield
+            await persisted.close()
             if own_transport and isinstance(active, AiohttpTransport):
                 await active.close()
 
@@ -413,6 +476,7 @@ def create_app(
         access=KeyList(partner_keys) if partner_keys is not None else access,
         open_mode=open_mode,
         http=http_limits or HttpLimits(),
+        persisted=persisted,
     )
     app.state.metrics = metrics
     app.state.metrics_token = metrics_token
@@ -480,9 +544,21 @@ async def _read_params(request: Request, limits: HttpLimits) -> GraphQLParams | 
                 "The request body must be one JSON object with a 'query'; "
                 "batched requests (a JSON array) are not accepted."
             )
+    extensions = raw.get("extensions")
+    if extensions is not None and not isinstance(extensions, dict):
+        return _bad_request("'extensions' must be a JSON object or null.")
+    try:
+        sha256 = persisted_hash(extensions or {})
+    except PersistedQueryError as error:
+        return _bad_request(error.message)
     query = raw.get("query")
-    if not isinstance(query, str) or not query.strip():
-        return _bad_request("The request has no 'query': send the GraphQL document as a string.")
+    if sha256 is not None and query in (None, ""):
+        query = None  # a persisted query: the document is looked up by its hash
+    elif not isinstance(query, str) or not query.strip():
+        return _bad_request(
+            "The request has no 'query': send the GraphQL document as a string "
+            "(or the SHA-256 of one the gateway knows in extensions.persistedQuery)."
+        )
     operation_name = raw.get("operationName")
     if operation_name is not None and not isinstance(operation_name, str):
         return _bad_request("'operationName' must be a string or null.")
@@ -495,7 +571,4 @@ async def _read_params(request: Request, limits: HttpLimits) -> GraphQLParams | 
             413,
             code="LIMIT_EXCEEDED",
         )
-    extensions = raw.get("extensions")
-    if extensions is not None and not isinstance(extensions, dict):
-        return _bad_request("'extensions' must be a JSON object or null.")
-    return GraphQLParams(query, operation_name or None, variables, extensions or {})
+    return GraphQLParams(query, operation_name or None, variables, extensions or {}, sha256)

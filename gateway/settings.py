@@ -66,6 +66,9 @@ class GatewaySettings:
     subgraph_urls: dict[str, str] = field(default_factory=dict)
     limits: OperationLimits = field(default_factory=OperationLimits)
     http: HttpLimits = field(default_factory=HttpLimits)
+    # automatic persisted queries remembered for every gateway in this Redis (None: in memory)
+    redis_url: str | None = None
+    redis_prefix: str = "tonle"
 
     @classmethod
     def from_env(cls) -> GatewaySettings:
@@ -84,10 +87,21 @@ class GatewaySettings:
             plan_cache_bytes=_count("TONLE_PLAN_CACHE_BYTES", 64 * 1024 * 1024),
             limits=_from_env(OperationLimits, "TONLE_"),
             http=_from_env(HttpLimits, "TONLE_"),
+            redis_url=_redis_url("TONLE_REDIS_URL"),
+            redis_prefix=os.environ.get("TONLE_REDIS_PREFIX") or "tonle",
         )
 
 
 T = TypeVar("T")
+
+
+def _redis_url(name: str) -> str | None:
+    raw = os.environ.get(name) or None
+    if raw is not None and not raw.startswith(("redis://", "rediss://", "unix://")):
+        raise SystemExit(
+            f"{name} must be a Redis URL such as redis://127.0.0.1:6379/0 (rediss:// for TLS)"
+        )
+    return raw
 
 
 def _count(name: str, default: int) -> int:

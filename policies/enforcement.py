@@ -69,6 +69,7 @@ _READ = frozenset(
         "authorization",
     )
 )
+_NO_DOCUMENTS: Mapping[str, str] = {}
 # The partner's own user: printable, no control characters, a sensible length.
 _END_USER = re.compile(r"^[\w.@+:/ -]{1,200}$")
 
@@ -191,6 +192,7 @@ class PolicyAccess:
             policy=prepared.policy,
             caller=caller,
             subgraph_headers=caller_headers,
+            documents=state.documents.get(partner.code, _NO_DOCUMENTS),
         )
 
     async def _take_request(self, partner: str, end_user: str | None, agreement: Agreement) -> None:
@@ -347,13 +349,34 @@ class PolicyAccess:
 
 @dataclass
 class PartnerAdmission:
-    """One admitted request: the partner's view, its headers, and its limits."""
+    """One admitted request: the partner's view, its headers, its documents and its limits."""
 
     access: PolicyAccess
     view: AccessView
     policy: View
     caller: Caller
     subgraph_headers: Mapping[str, str] = field(default_factory=dict)
+    # the partner's trusted documents (SHA-256 -> document), and whether only they may run
+    documents: Mapping[str, str] = field(default_factory=dict)
+    trusted_only: bool = False
+
+    def persisted_document(self, sha256: str) -> str | None:
+        return self.documents.get(sha256)
+
+    def approve_document(self, sha256: str) -> None:
+        if not self.trusted_only or sha256 in self.documents:
+            return
+        # 403, not 400: the request is well formed and the same document may run for
+        # another partner; it is this partner's agreement that does not allow it.
+        raise _refuse(
+            f"Your agreement for {self.caller.purpose!r} runs only the operations you "
+            f"registered (trusted documents), and this document (SHA-256 {sha256[:12]}...) is "
+            "not one of them. Send one you registered, or ask the registry to register this "
+            "one (tonle partners documents add).",
+            "PERSISTED_QUERY_NOT_ALLOWED",
+            403,
+            extensions={"sha256": sha256},
+        )
 
     def check(self, prepared: PreparedRequest, variables: Mapping[str, Any]) -> None:
         limits = self.policy.limits

@@ -73,6 +73,11 @@ def cmd_gateway(args: argparse.Namespace) -> int:
         print(
             f"Enforcing access policy version {version} (and any published later)", file=sys.stderr
         )
+    persisted = None
+    if settings.redis_url:
+        from gateway.persisted import RedisPersistedQueries
+
+        persisted = RedisPersistedQueries(settings.redis_url, prefix=settings.redis_prefix)
     try:
         app = create_app(
             gateway,
@@ -85,6 +90,7 @@ def cmd_gateway(args: argparse.Namespace) -> int:
             metrics_token=settings.metrics_token,
             subgraph_urls=settings.subgraph_urls,
             http_limits=settings.http,
+            persisted_queries=persisted,
         )
     except ValueError as error:
         raise SystemExit(f"tonle gateway: {error}") from None
