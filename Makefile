@@ -17,7 +17,7 @@ export TONLE_TEST_POSTGRES_URL
 EXPLORER := gateway/graphiql
 EXPLORER_STAMP := $(EXPLORER)/node_modules/.installed
 
-.PHONY: demo test lint typecheck format bench-gateway bench-registry clean
+.PHONY: demo test lint typecheck format bench-gateway bench-registry bench-soak clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,11 @@ bench-gateway: $(STAMP)
 # runs take a while (BENCH_REGISTRY_SIZES=100000 for a quicker look).
 bench-registry: $(STAMP)
 	$(BIN)/python -m bench.registry
+
+# Five minutes of partners against the demo while MoI is down, PCA slow and IDPoor flapping;
+# prints figures and PASS/FAIL per target (BENCH_SOAK_SECONDS=60 for a quicker look).
+bench-soak: $(STAMP)
+	$(BIN)/python -m bench.soak
 
 clean:
 	rm -rf $(VENV) .tonle .mypy_cache .ruff_cache .pytest_cache $(EXPLORER)/node_modules

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    ProcessCollector,
+    generate_latest,
+)
 
 
 class GatewayMetrics:
@@ -12,6 +18,8 @@ class GatewayMetrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        # process_resident_memory_bytes and friends: memory under load is an operations figure.
+        ProcessCollector(registry=self.registry)
         self.subgraph_requests = Counter(
             "tonle_subgraph_requests",
             "Requests sent to each subgraph.",
