@@ -1,22 +1,32 @@
-"""``tonle demo``: every part on 127.0.0.1 with synthetic data, in one process.
+"""``tonle demo``: every part on 127.0.0.1 with synthetic data, each a process of its own.
 
 First start: generate a synthetic population, migrate and seed the registry database
 and each operator sandbox's own database (IDPoor, NSSF, MoI, PCA) under the data
-directory. Later starts reuse them. Each start makes a fresh gateway secret (subgraphs
-accept only the gateway) and a fresh demo partner API key, written to
-``<data dir>/demo-credentials.json``.
+directory. Later starts reuse them. Then this process becomes a supervisor, as an
+orchestrator would be in production: it starts the four sandboxes, the identity subgraph
+and the four operator subgraphs (``python -m sandbox.<op>``, ``python -m subgraphs.<name>``),
+waits for each to be healthy, composes the supergraph from them, sets up the demo's
+partners and policy, and starts the gateway (``tonle gateway``). Each start makes a fresh
+gateway secret (subgraphs accept only the gateway), fresh partner keys, and fresh tokens
+for ``/metrics`` and the sandboxes' ``/admin``, written to ``<data dir>/demo-credentials.json``.
+
+Ctrl-C (or SIGTERM) stops every process within 5 s, requests hanging or not. A process
+that dies is reported, and the others are stopped: the demo never runs half a system.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import json
-import os
 import secrets
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from tonle.supervisor import Child, ChildFailed, Supervisor
 
 DEMO_SEED = 20261124
 
@@ -52,90 +62,192 @@ FIRST_QUERY = (
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from tonle.serving import run
-
     data_dir = Path(args.data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(KeyboardInterrupt):
-        run(_demo(data_dir, DemoPorts.from_gateway(args.port), args.people))
+    return asyncio.run(_demo(data_dir, DemoPorts.from_gateway(args.port), args.people))
+
+
+# Each child lets its requests in flight finish for this long after SIGTERM, then cancels
+# them; the supervisor kills whatever is left at its deadline: a stop stays within 5 s.
+CHILD_GRACE_S = 2
+STOP_DEADLINE_S = 4.0
+
+
+async def _demo(data_dir: Path, ports: DemoPorts, people: int) -> int:
+    supervisor = Supervisor(data_dir / "logs", stop_deadline_s=STOP_DEADLINE_S)
+    supervisor.install_signal_handlers()
+    starting = asyncio.create_task(_start(supervisor, data_dir, ports, people))
+    stop = asyncio.create_task(supervisor.stopping.wait())
+    failure: str | None = None
+    try:
+        first: set[asyncio.Future[Any]] = {starting, stop, supervisor.failed}
+        await asyncio.wait(first, return_when=asyncio.FIRST_COMPLETED)
+        if supervisor.failed.done():
+            failure = supervisor.failed.result()
+        elif starting.done():
+            starting.result()  # a fault of the launcher itself is raised as it is
+            failure = await supervisor.run_until_stopped()
+    except ChildFailed as error:
+        failure = str(error)
+    finally:
+        stop.cancel()
+        starting.cancel()
+        with contextlib.suppress(asyncio.CancelledError, ChildFailed):
+            await starting
+        await supervisor.stop(say)
+    if failure is not None:
+        print(f"\n{failure}\nStopped every other part of the demo.", file=sys.stderr, flush=True)
+        return 1
+    say("Stopped.")
     return 0
 
 
-async def _demo(data_dir: Path, ports: DemoPorts, people: int) -> None:
-    import aiohttp
+def _python(*args: str) -> list[str]:
+    return [sys.executable, "-m", *args]
 
-    from gateway import Gateway, create_app
-    from gateway.composition import SubgraphSource, compose, fetch_subgraph_sdl
-    from identity_store import create_engine, session_factory
-    from policies import request_signer
-    from policies.service import PolicySettings, policy_enforcement
-    from tonle.demo_data import demo_village, prepare_data
-    from tonle.demo_partners import demo_secrets, set_up_partners, write_credentials
-    from tonle.serving import Service, ServiceGroup
+
+async def _start(supervisor: Supervisor, data_dir: Path, ports: DemoPorts, people: int) -> None:
+    from tonle.demo_data import SANDBOXES, demo_village, prepare_data
 
     secret = secrets.token_hex(32)
-    os.environ["TONLE_GATEWAY_SECRET"] = secret  # read by the subgraphs' HTTP shell
-
+    operations: dict[str, Any] = {
+        "metrics_token": secrets.token_urlsafe(24),
+        "sandbox_admin_token": secrets.token_urlsafe(24),
+        "logs": str(supervisor.log_dir),
+    }
     say(f"Tonle demo: data in {data_dir}")
     stores = await prepare_data(data_dir, people, DEMO_SEED, say)
 
-    from subgraphs import idpoor, moi, nssf, pca
-    from subgraphs.identity import create_app as create_identity
-    from tonle.demo_data import SANDBOXES
-
-    operator_subgraphs = {
-        "idpoor": idpoor.IDPOOR,
-        "nssf": nssf.NSSF,
-        "moi": moi.MOI,
-        "pca": pca.PCA,
+    # What every child shares; settings that would make children collide (one metrics
+    # port for all, subgraph URLs of another system, open mode) are cleared.
+    common = {
+        "TONLE_SHUTDOWN_GRACE_S": str(CHILD_GRACE_S),
+        "TONLE_METRICS_TOKEN": operations["metrics_token"],
+        "TONLE_METRICS_ADDRESS": "",
     }
-    group = ServiceGroup()
-    group.install_signal_handlers()
-    identity_url = await group.start(
-        Service("identity subgraph", create_identity(stores.registry_url), ports.identity)
-    )
-    subgraphs = {"identity": identity_url + "/graphql"}
+    signed = {**common, "TONLE_GATEWAY_SECRET": secret}
+    subgraphs = {"identity": f"http://127.0.0.1:{ports.identity}"}
+    children = [
+        Child(
+            "identity subgraph",
+            _python(
+                *("subgraphs.identity", "--port", str(ports.identity)),
+                *("--database-url", stores.registry_url),
+            ),
+            subgraphs["identity"] + "/health",
+            signed,
+        )
+    ]
     for name in OPERATORS:
-        sandbox = SANDBOXES[name].create_app(stores.sandbox_databases[name])
-        sandbox_url = await group.start(
-            Service(f"{TITLES[name]} sandbox", sandbox, ports.sandboxes[name])
+        sandbox = f"http://127.0.0.1:{ports.sandboxes[name]}"
+        children.append(
+            Child(
+                f"{TITLES[name]} sandbox",
+                _python(
+                    *(f"sandbox.{name}", "--database", str(stores.sandbox_databases[name])),
+                    *("--port", str(ports.sandboxes[name]), "--people", "0"),
+                ),
+                sandbox + "/health",
+                {**common, "TONLE_SANDBOX_ADMIN_TOKEN": operations["sandbox_admin_token"]},
+            )
         )
         # The subgraph reads its other settings (timeouts, auth, X-Road, cache) from
         # TONLE_<OPERATOR>_*; in the demo it calls its sandbox directly.
-        subgraph = operator_subgraphs[name].create_app(operator_url=sandbox_url)
-        url = await group.start(Service(f"{name} subgraph", subgraph, ports.subgraphs[name]))
-        subgraphs[name] = url + "/graphql"
+        subgraphs[name] = f"http://127.0.0.1:{ports.subgraphs[name]}"
+        children.append(
+            Child(
+                f"{name} subgraph",
+                _python(
+                    *(f"subgraphs.{name}", "--port", str(ports.subgraphs[name])),
+                    *("--operator-url", sandbox),
+                ),
+                subgraphs[name] + "/health",
+                signed,
+            )
+        )
+    assert set(SANDBOXES) == set(OPERATORS)
+    for child in children:
+        await supervisor.start(child)
+    # The partners and the policy are set up while the children start.
+    partners_ready = asyncio.create_task(_partners(data_dir, stores.registry_url))
+    await supervisor.wait_healthy([c.name for c in children])
+    supergraph = await _compose(data_dir, secret, subgraphs)
+    partners, pseudonym_key, signing_key = await partners_ready
+
+    gateway_url = f"http://127.0.0.1:{ports.gateway}"
+    gateway = Child(
+        "gateway",
+        _python(
+            *("tonle.cli", "gateway", "--supergraph", str(supergraph)),
+            *("--database", stores.registry_url, "--port", str(ports.gateway)),
+        ),
+        gateway_url + "/health",
+        {
+            **signed,
+            "TONLE_PSEUDONYM_KEY": pseudonym_key,
+            "TONLE_AUDIT_SIGNING_KEY": str(signing_key),
+            "TONLE_POLICY_POLL_S": "1",
+            "TONLE_GATEWAY_OPEN": "",
+            "TONLE_SUBGRAPH_URLS": "",
+        },
+    )
+    await supervisor.start(gateway)
+    await supervisor.wait_healthy([gateway.name])
+
+    from tonle.demo_partners import write_credentials
+
+    operations["processes"] = {
+        name: {"pid": running.process.pid, "url": running.child.health_url.removesuffix("/health")}
+        for name, running in supervisor.children.items()
+    }
+    credentials = write_credentials(data_dir, gateway_url + "/graphql", partners, operations)
+    village = await demo_village(stores.registry_url)
+    _print_welcome(data_dir, ports, gateway_url, partners, credentials, village, supervisor)
+
+
+async def _compose(data_dir: Path, secret: str, subgraphs: dict[str, str]) -> Path:
+    """The supergraph of the running subgraphs, each asked for its SDL as the gateway would."""
+    import aiohttp
+
+    from gateway.composition import SubgraphSource, compose, fetch_subgraph_sdl
+    from policies import request_signer
 
     sources = []
     async with aiohttp.ClientSession() as session:
-        for name, url in subgraphs.items():
+        for name, base in subgraphs.items():
+            url = base + "/graphql"
             sdl = await fetch_subgraph_sdl(session, url, sign=request_signer(secret, name))
             sources.append(SubgraphSource(name=name, url=url, sdl=sdl))
-    supergraph_sdl = compose(sources)
-    (data_dir / "supergraph.graphql").write_text(supergraph_sdl, encoding="utf-8")
+    path = data_dir / "supergraph.graphql"
+    path.write_text(compose(sources), encoding="utf-8")
+    return path
 
-    gateway_url = f"http://127.0.0.1:{ports.gateway}"
-    gateway = Gateway.from_sdl(supergraph_sdl)
+
+async def _partners(
+    data_dir: Path, registry_url: str
+) -> tuple[dict[str, dict[str, object]], str, Path]:
+    """The demo partners with fresh keys, the published demo policy, and the gateway's keys."""
+    from identity_store import create_engine, session_factory
+    from tonle.demo_partners import demo_secrets, set_up_partners
+
     pseudonym_key, signing_key = demo_secrets(data_dir)
-    os.environ["TONLE_AUDIT_SIGNING_KEY"] = str(signing_key)
-    engine = create_engine(stores.registry_url)
+    engine = create_engine(registry_url)
     try:
         partners = await set_up_partners(session_factory(engine))
     finally:
         await engine.dispose()
-    credentials = write_credentials(data_dir, gateway_url + "/graphql", partners)
-    access, lifespan = policy_enforcement(
-        gateway.api_schema,
-        PolicySettings(
-            database_url=stores.registry_url,
-            pseudonym_key=pseudonym_key.encode(),
-            poll_s=1.0,
-        ),
-    )
-    app = create_app(gateway, access=access, background=lifespan, gateway_secret=secret)
-    await group.start(Service("gateway", app, ports.gateway))
+    return partners, pseudonym_key, signing_key
 
-    village = await demo_village(stores.registry_url)
+
+def _print_welcome(
+    data_dir: Path,
+    ports: DemoPorts,
+    gateway_url: str,
+    partners: dict[str, dict[str, object]],
+    credentials: dict[str, object],
+    village: str,
+    supervisor: Supervisor,
+) -> None:
     query = FIRST_QUERY.format(village=village)
     payload = json.dumps({"query": query})
     say("")
@@ -151,6 +263,11 @@ async def _demo(data_dir: Path, ports: DemoPorts, people: int) -> None:
             f"{TITLES[name] + ' sandbox:':<16}http://127.0.0.1:{ports.sandboxes[name]}  "
             "(/openapi.json, /admin/config, /admin/stats)"
         )
+    say(
+        f"Operations:  {len(supervisor.children)} processes, logs in {supervisor.log_dir}; "
+        'the tokens for /metrics and the sandboxes\' /admin are under "operations" in '
+        "demo-credentials.json"
+    )
     say("")
     say("Try:")
     say(
@@ -160,8 +277,6 @@ async def _demo(data_dir: Path, ports: DemoPorts, people: int) -> None:
     )
     say("")
     say("Ctrl-C stops everything.")
-    await group.wait()
-    say("Stopped.")
 
 
 def say(message: str) -> None:

@@ -145,9 +145,14 @@ async def set_up_partners(sessions: Sessions) -> dict[str, dict[str, object]]:
 
 
 def write_credentials(
-    data_dir: Path, gateway_url: str, partners: dict[str, dict[str, object]]
+    data_dir: Path,
+    gateway_url: str,
+    partners: dict[str, dict[str, object]],
+    operations: dict[str, object] | None = None,
 ) -> dict[str, object]:
-    """Where the README says they are: a first partner and purpose, and every partner."""
+    """Where the README says they are: a first partner and purpose, and every partner;
+    ``operations``: what operators of the demo need (the tokens for /metrics and the
+    sandboxes' /admin, the processes and their logs)."""
     credentials: dict[str, object] = {
         "partner": "registry",
         "api_key": partners["registry"]["api_key"],
@@ -155,6 +160,8 @@ def write_credentials(
         "gateway": gateway_url,
         "partners": partners,
     }
+    if operations is not None:
+        credentials["operations"] = operations
     path = data_dir / "demo-credentials.json"
     path.write_text(json.dumps(credentials, indent=2) + "\n", encoding="utf-8")
     path.chmod(0o600)

@@ -11,10 +11,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from sandbox.nssf.records import nssf_members
 from sandbox.population import generate_population
@@ -108,6 +110,83 @@ def _stop(process: subprocess.Popen[str]) -> str:
     return out
 
 
+def _get(url: str, token: str | None = None, data: bytes | None = None) -> tuple[int, Any]:
+    """An HTTP status and body (JSON when it is), with ``Authorization: Bearer token``."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    request = urllib.request.Request(url, data=data, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            status, body = response.status, response.read()
+    except urllib.error.HTTPError as error:
+        status, body = error.code, error.read()
+    try:
+        return status, json.loads(body)
+    except ValueError:
+        return status, body.decode()
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie, dead but not reaped, does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _children(data_dir: Path) -> dict[str, dict[str, Any]]:
+    """The demo's processes by name, with their pid and URL, as it wrote them down."""
+    credentials = json.loads((data_dir / "demo-credentials.json").read_text())
+    return credentials["operations"]["processes"]  # type: ignore[no-any-return]
+
+
+def _check_operations_tokens(data_dir: Path, port: int) -> None:
+    """/metrics (gateway and subgraphs) and the sandboxes' /admin need the demo's tokens."""
+    operations = json.loads((data_dir / "demo-credentials.json").read_text())["operations"]
+    metrics, admin = operations["metrics_token"], operations["sandbox_admin_token"]
+    processes = operations["processes"]
+    assert len(processes) == 10
+    for name in ("gateway", "identity subgraph", "nssf subgraph"):
+        url = processes[name]["url"] + "/metrics"
+        assert _get(url)[0] == 401, name
+        status, text = _get(url, metrics)
+        assert status == 200 and "tonle_" in text, name
+    assert processes["gateway"]["url"] == f"http://127.0.0.1:{port}"
+    stats = processes["NSSF sandbox"]["url"] + "/admin/stats"
+    assert _get(stats)[0] == 401
+    assert _get(stats, admin)[0] == 200
+
+
+def _hang_a_request_then_interrupt(
+    demo: subprocess.Popen[str], data_dir: Path, port: int, key: str, query: str
+) -> tuple[float, str]:
+    """Make the NSSF sandbox hang, send a query that waits for it, press Ctrl-C: how long
+    the demo took to stop, and what it printed."""
+    admin = json.loads((data_dir / "demo-credentials.json").read_text())["operations"][
+        "sandbox_admin_token"
+    ]
+    sandbox = _children(data_dir)["NSSF sandbox"]["url"]
+    status, _ = _get(sandbox + "/admin/config", admin, json.dumps({"hang": True}).encode())
+    assert status == 200
+    before = _get(sandbox + "/admin/stats", admin)[1]["requests"]
+
+    def ask() -> None:
+        with contextlib.suppress(OSError, ValueError):  # cut off when the demo stops
+            _post(f"http://127.0.0.1:{port}/graphql", key, query)
+
+    waiting = threading.Thread(target=ask, daemon=True)
+    waiting.start()
+    deadline = time.monotonic() + 10
+    while _get(sandbox + "/admin/stats", admin)[1]["requests"] == before:
+        assert time.monotonic() < deadline, "the query never reached the NSSF sandbox"
+        time.sleep(0.05)
+    assert waiting.is_alive()  # the request hangs
+    interrupted = time.monotonic()
+    demo.send_signal(signal.SIGINT)
+    out, _ = demo.communicate(timeout=20)
+    return time.monotonic() - interrupted, out
+
+
 def test_the_demo_answers_the_first_query_then_stops_and_restarts_on_its_data(
     tmp_path: Path,
 ) -> None:
@@ -184,8 +263,20 @@ def test_the_demo_answers_the_first_query_then_stops_and_restarts_on_its_data(
                 "enrolment",
             )
             assert (answer["data"]["person"] is not None) == seen, answer  # type: ignore[index]
+        _check_operations_tokens(tmp_path, port)
+        processes = _children(tmp_path)
+        assert all(_alive(p["pid"]) for p in processes.values())
+        # Ctrl-C while a request hangs on an operator: everything stops within 5 s.
+        took, tail = _hang_a_request_then_interrupt(
+            demo, tmp_path, port, credentials["api_key"], first
+        )
+        assert took < 5.0, f"the demo took {took:.1f} s to stop"
+        assert "did not stop" not in tail  # each part stopped itself, none had to be killed
+        left = [name for name, p in processes.items() if _alive(p["pid"])]
+        assert left == [], f"still running after the demo stopped: {left}"
     finally:
-        tail = _stop(demo)
+        if demo.poll() is None:
+            tail = _stop(demo)
     assert demo.returncode == 0
     assert "Stopped." in tail
 
@@ -203,3 +294,25 @@ def test_the_demo_answers_the_first_query_then_stops_and_restarts_on_its_data(
     finally:
         _stop(again)
     assert again.returncode == 0
+
+
+def test_a_part_that_dies_is_reported_and_the_demo_stops_the_others(tmp_path: Path) -> None:
+    port = _free_demo_ports()
+    demo = _start(tmp_path, port)
+    try:
+        _read_until(demo, "Ctrl-C stops everything", timeout=60)
+        processes = _children(tmp_path)
+        os.kill(processes["nssf subgraph"]["pid"], signal.SIGKILL)
+        killed = time.monotonic()
+        out, _ = demo.communicate(timeout=20)
+        took = time.monotonic() - killed
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+            demo.wait()
+    assert demo.returncode == 1
+    assert "nssf subgraph stopped unexpectedly" in out and "exit code -9" in out, out
+    assert "Stopped every other part of the demo." in out
+    assert took < 5.0, f"the demo took {took:.1f} s to notice and stop"
+    left = [name for name, p in processes.items() if _alive(p["pid"])]
+    assert left == [], f"still running after the demo stopped: {left}"
