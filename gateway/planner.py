@@ -13,6 +13,7 @@ Sequence, Parallel, Flatten and Fetch nodes.
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field
 
 from graphql import (
@@ -52,6 +53,7 @@ from gateway.supergraph import EntityKey, FieldInGraph, Supergraph
 
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 INTERNAL_ALIAS_PREFIX = "__tonle_"
+_VARIABLE = re.compile(r"\$([_A-Za-z][_0-9A-Za-z]*)")
 
 # field name -> what is provided below it (None for a leaf)
 Provided = dict[str, "Provided | None"]
@@ -1223,7 +1225,12 @@ class _Planning:
         op = self.operation
         _alias_conflicts(group.out, itertools.count())
         renames = tuple(sorted(_renames(group.out, ()), key=lambda r: -len(r.path)))
-        used = [v for v in op.variable_definitions if v in group.variables]
+        body = group.out.render()
+        # Only the variables the subgraph operation uses: a field selected twice under
+        # different conditions is fetched unconditionally, and a subgraph refuses an
+        # operation that declares a variable it never uses.
+        mentioned = set(_VARIABLE.findall(body))
+        used = [v for v in op.variable_definitions if v in group.variables and v in mentioned]
         definitions = [op.variable_definitions[v] for v in used]
         base = op.name or "Operation"
         service = self.sg.subgraphs[group.graph].name
@@ -1231,7 +1238,7 @@ class _Planning:
         name = f"{base}__{safe_service}__{group.id}"
         if group.parent is None:
             header = f"{op.kind} {name}" + (f"({','.join(definitions)})" if definitions else "")
-            text = header + group.out.render()
+            text = header + body
             return FetchNode(
                 id=group.id,
                 service=service,
@@ -1244,7 +1251,7 @@ class _Planning:
         definitions.insert(0, "$representations:[_Any!]!")
         text = (
             f"query {name}({','.join(definitions)})"
-            "{_entities(representations:$representations)" + group.out.render() + "}"
+            "{_entities(representations:$representations)" + body + "}"
         )
         requires = tuple(
             RequiresSelection(

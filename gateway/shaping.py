@@ -390,5 +390,9 @@ class Shaper:
             here[:i] in self.error_paths for i in range(len(here))
         ):
             return  # an error already explains this null
-        self.errors.append({"message": message, "path": path})
+        # A subgraph answered against its schema (a null where none may be, a value of
+        # another shape): a fault on our side of the API, never the caller's.
+        self.errors.append(
+            {"message": message, "path": path, "extensions": {"code": "INTERNAL_SERVER_ERROR"}}
+        )
         self._note_error_path(path)

@@ -283,3 +283,43 @@ type Query @join__type(graph: INTAKE) @join__type(graph: NOTES) {
 def test_a_field_unreachable_from_an_interface_without_implementations_is_refused() -> None:
     with pytest.raises(PlanningError, match=r"Note\.text"):
         plan_of(ORPHAN_INTERFACE, "{ latestNote { text } }")
+
+
+def test_a_field_selected_under_two_conditions_declares_no_variable_it_does_not_use() -> None:
+    # Found by the fuzz suite: the field is fetched once, unconditionally (the gateway
+    # applies @skip itself while shaping), so $a and $b would be declared and unused,
+    # and the subgraph refused the whole fetch ("Variable '$a' is never used").
+    query = (
+        "query($a: Boolean!, $b: Boolean!, $c: Boolean!) { households @include(if: $c) "
+        "{ x: code @skip(if: $a) x: code @skip(if: $b) } }"
+    )
+    assert plan_of(MEMBER_TYPE_MISMATCH, query) == expect(
+        """
+        QueryPlan {
+          Fetch(service: "registry") {
+            query Operation__registry__0($c: Boolean!) {
+              households @include(if: $c) {
+                x: code
+              }
+            }
+          }
+        }
+        """
+    )
+
+
+async def test_a_null_no_subgraph_error_explains_is_an_internal_error_with_a_code() -> None:
+    gateway = Gateway.from_sdl(MEMBER_TYPE_MISMATCH)
+    prepared = gateway.prepare("{ households { code } }", None)
+    transport = CannedTransport({"registry": [{"data": {"households": None}}]})
+    result = await gateway.run(prepared, {}, transport)
+    assert result == {
+        "errors": [
+            {
+                "message": "Cannot return null for non-nullable field Query.households.",
+                "path": ["households"],
+                "extensions": {"code": "INTERNAL_SERVER_ERROR"},
+            }
+        ],
+        "data": None,
+    }

@@ -121,6 +121,7 @@ async def test_a_hidden_member_type_is_null_for_the_client_but_serves_a_requires
             {
                 "message": "Invalid __typename for an object of abstract type Dwelling.",
                 "path": ["households", 1, "dwelling"],
+                "extensions": {"code": "INTERNAL_SERVER_ERROR"},
             }
         ],
     }
