@@ -20,7 +20,9 @@ from policies.model import (
     ALL_FIELDS,
     FORMAT,
     HIDDEN,
+    OPTIONAL,
     SUBJECT_KINDS,
+    TRUSTED_DOCUMENTS,
     VISIBLE,
     Agreement,
     Filter,
@@ -209,6 +211,7 @@ _AGREEMENT = {
     "limits",
     "scopes",
     "policies",
+    "trusted_documents",
 }
 
 
@@ -378,6 +381,14 @@ def _agreement(
     if valid_from and valid_until and valid_until < valid_from:
         r.fail("valid_until is before valid_from", *at, "valid_until")
     programmes = data.get("programmes")
+    trusted = data.get("trusted_documents") or OPTIONAL
+    if trusted not in TRUSTED_DOCUMENTS:
+        r.fail(
+            f"trusted_documents is {' or '.join(TRUSTED_DOCUMENTS)}; got {trusted!r}",
+            *at,
+            "trusted_documents",
+        )
+        trusted = OPTIONAL
     return Agreement(
         partner=partner,
         purpose=purpose,
@@ -396,6 +407,7 @@ def _agreement(
         legal_basis=r.text(data.get("legal_basis"), *at, "legal_basis", required=False),
         scopes=frozenset(str(s) for s in r.sequence(data.get("scopes"), *at, "scopes")),
         policies=frozenset(str(p) for p in r.sequence(data.get("policies"), *at, "policies")),
+        trusted_documents=trusted,
     )
 
 

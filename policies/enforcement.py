@@ -193,6 +193,7 @@ class PolicyAccess:
             caller=caller,
             subgraph_headers=caller_headers,
             documents=state.documents.get(partner.code, _NO_DOCUMENTS),
+            trusted_only=agreement.requires_trusted_documents,
         )
 
     async def _take_request(self, partner: str, end_user: str | None, agreement: Agreement) -> None:

@@ -23,6 +23,10 @@ SUBJECT_KINDS = ("person", "household")
 VISIBLE = "visible"
 HIDDEN = "hidden"
 ALL_FIELDS = "*"
+# An agreement's trusted documents: any operation may run, or only the partner's registered ones.
+OPTIONAL = "optional"
+REQUIRED = "required"
+TRUSTED_DOCUMENTS = (OPTIONAL, REQUIRED)
 
 Path = tuple[str | int, ...]
 
@@ -94,6 +98,11 @@ class Agreement:
     legal_basis: str | None = None
     scopes: frozenset[str] = frozenset()
     policies: frozenset[str] = frozenset()
+    trusted_documents: str = OPTIONAL  # REQUIRED: only the partner's registered operations
+
+    @property
+    def requires_trusted_documents(self) -> bool:
+        return self.trusted_documents == REQUIRED
 
     def rule(self, type_name: str, field_name: str) -> str:
         """``visible``, ``hidden`` or a mask name for one field (hidden by default)."""
@@ -215,12 +224,15 @@ def _agreement_json(a: Agreement) -> dict[str, Any]:
         "limits": dict(vars(a.limits)),
         "scopes": sorted(a.scopes),
         "policies": sorted(a.policies),
+        "trusted_documents": a.trusted_documents,
     }
 
 
 def _agreement_yaml(data: dict[str, Any]) -> dict[str, Any]:
     """Leave out what is empty or default, so an exported file reads like a written one."""
     out = {k: v for k, v in data.items() if v not in (None, [], {})}
+    if out.get("trusted_documents") == OPTIONAL:
+        del out["trusted_documents"]
     scope = {k: v for k, v in data["scope"].items() if v not in (None, False)}
     if scope:
         out["scope"] = scope

@@ -351,8 +351,10 @@ def render_view(gateway: Any, stored: Any, partner: Any, agreement: Any) -> str:
         f"({limits.requests_per_minute_per_end_user} per end user), "
         f"{limits.verifications_per_request} verifications per request",
         f"# valid: {agreement.valid_from or 'always'} to {agreement.valid_until or 'no end'}",
-        "",
     ]
+    if agreement.requires_trusted_documents:
+        lines.append("# operations: only the partner's registered ones (trusted documents)")
+    lines.append("")
     current: str | None = None
     for line in print_schema(restricted).splitlines():
         head = re.match(r"^(?:type|interface|input) (\w+)", line)

@@ -114,3 +114,18 @@ def test_the_canonical_form_round_trips_and_fixes_the_digest() -> None:
     assert parse_policy(document.to_yaml()) == document
     changed = parse_policy(DEMO.replace("khmerId: last4", "khmerId: hidden"))
     assert changed.digest() != document.digest()
+
+
+def test_an_agreement_may_require_trusted_documents_and_says_so_on_export() -> None:
+    assert not parse_policy(SMALL).agreements[0].requires_trusted_documents
+    assert parse_policy(SMALL).agreements[0].limits.requests_per_minute_per_end_user == 60
+    required = parse_policy(SMALL + "    trusted_documents: required\n")
+    (agreement,) = required.agreements
+    assert agreement.requires_trusted_documents
+    again = read_stored(required.to_json())
+    assert again == required and again.digest() == required.digest()
+    assert "trusted_documents: required" in required.to_yaml()
+    assert "trusted_documents" not in parse_policy(SMALL).to_yaml()  # the default goes unsaid
+    assert problems(SMALL + "    trusted_documents: sometimes\n") == [
+        (13, "trusted_documents is optional or required; got 'sometimes'")
+    ]
