@@ -70,6 +70,7 @@ async def test_an_end_user_has_a_budget_of_its_own_within_the_partner_s(
             for _ in range(3)
         ]
         unnamed = [await ask(session, one, key) for _ in range(3)]
+        keys = await shared_redis.keys()
     assert [a.status for a in mine] == [200, 200, 200, 429, 429]
     error = mine[3].body["errors"][0]
     assert error["extensions"] == {
@@ -81,6 +82,9 @@ async def test_an_end_user_has_a_budget_of_its_own_within_the_partner_s(
     # The two refusals took nothing from the partner: 3 + 3 of its 8 are spent, 2 are left.
     assert [a.status for a in unnamed] == [200, 200, 429]
     assert unnamed[2].body["errors"][0]["extensions"]["limit"] == "requests_per_minute"
+    # One bucket per end user, named by a digest: Redis never holds the partner's user names.
+    officers = [k for k in keys if ":end-user:" in k]
+    assert len(officers) == 2 and not any("officer" in k for k in keys), keys
 
 
 async def test_without_redis_each_gateway_keeps_its_own_budget_and_says_so(
