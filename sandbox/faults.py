@@ -19,7 +19,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from sandbox.bodies import read_json
+
 ADMIN_TOKEN_ENV = "TONLE_SANDBOX_ADMIN_TOKEN"
+# Longer is a hang, which has its own switch (and asyncio cannot sleep for ever).
+MAX_DELAY_MS = 3_600_000
 
 
 @dataclass
@@ -71,6 +75,8 @@ class Faults:
                     setattr(self, key, value)
             elif not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
                 problems.append(f"{key} must be a number >= 0")
+            elif key != "error_rate" and value > MAX_DELAY_MS:
+                problems.append(f"{key} is at most {MAX_DELAY_MS:,} ms; use hang for no answer")
             elif key == "error_rate" and value > 1:
                 problems.append("error_rate is a share of requests, between 0 and 1")
             else:
@@ -213,10 +219,9 @@ def admin_routes(faults: Faults, stats: Stats, token: str | None = None) -> list
 
     async def config(request: Request) -> Response:
         if request.method == "POST":
-            try:
-                values = await request.json()
-            except ValueError:
-                return _error(400, "send the settings as a JSON object")
+            values = await read_json(request, "the settings as a JSON object")
+            if isinstance(values, Response):
+                return values
             if not isinstance(values, dict):
                 return _error(400, "send the settings as a JSON object")
             problems = faults.update(values)

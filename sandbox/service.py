@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from sandbox.bodies import read_json
 from sandbox.faults import ADMIN_TOKEN_ENV, FaultInjection, Faults, Stats, admin_routes
 from sandbox.population import Population, generate_population
 
@@ -135,10 +136,9 @@ def batch_handler(
     """
 
     async def handle(request: Request) -> Response:
-        try:
-            body = await request.json()
-        except ValueError:
-            return error(400, "the body is not JSON")
+        body = await read_json(request, example)
+        if isinstance(body, Response):
+            return body
         items = body.get(key) if isinstance(body, dict) else None
         if not isinstance(items, list) or not all(is_item(i) for i in items):
             return error(400, f"send {example}")
