@@ -9,14 +9,12 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
-import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.asgi import GraphQL
 from strawberry.federation import Schema
 
 from policies import (
@@ -30,6 +28,7 @@ from policies import (
 )
 from policies.caller import SIGNED_PREFIX
 from subgraphs.disconnect import CancelOnDisconnect
+from subgraphs.view import GraphQLView
 
 GATEWAY_SECRET_ENV = "TONLE_GATEWAY_SECRET"
 SUBGRAPH_NAME_ENV = "TONLE_SUBGRAPH_NAME"
@@ -202,14 +201,11 @@ def build_subgraph_app(
         registry=shell,
     )
 
-    class _GraphQL(GraphQL[Any, None]):
+    class _GraphQL(GraphQLView):
         async def get_context(self, request: Any, response: Any) -> Any:
             if context_getter is None:
                 return {"request": request, "response": response}
             return context_getter(request)
-
-        def encode_json(self, data: object) -> bytes:
-            return orjson.dumps(data)
 
     async def health(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
