@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import hmac
-import json
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -523,8 +522,10 @@ async def _read_params(request: Request, limits: HttpLimits) -> GraphQLParams | 
         for name in ("variables", "extensions"):
             if raw.get(name):
                 try:
-                    raw[name] = json.loads(raw[name])
-                except ValueError:
+                    # orjson, as for bodies: json.loads recurses, and a query string
+                    # nested a few thousand levels deep was a RecursionError (a 500).
+                    raw[name] = orjson.loads(raw[name])
+                except orjson.JSONDecodeError:
                     return _bad_request(f"The '{name}' query parameter is not valid JSON.")
     else:
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -565,7 +566,11 @@ async def _read_params(request: Request, limits: HttpLimits) -> GraphQLParams | 
     variables = raw.get("variables")
     if variables is not None and not isinstance(variables, dict):
         return _bad_request("'variables' must be a JSON object or null.")
-    if variables and len(orjson.dumps(variables)) > limits.max_variables_bytes:
+    try:
+        size = len(orjson.dumps(variables)) if variables else 0
+    except TypeError:  # orjson writes at most 254 levels; deeper is no one's variables
+        return _bad_request("'variables' are nested more than 254 levels deep.")
+    if size > limits.max_variables_bytes:
         return _bad_request(
             f"The variables take more than {limits.max_variables_bytes} bytes, the most accepted.",
             413,
