@@ -106,14 +106,14 @@ class Supervisor:
 
     def _death_notice(self, running: Running, code: int) -> str:
         how = (
-            f"was killed by {signal.Signals(-code).name}"
+            f"was killed by {signal.Signals(-code).name} (exit code {code})"
             if code < 0 and -code in signal.valid_signals()
             else f"exited with code {code}"
         )
         lines = running.log.read_text(encoding="utf-8", errors="replace").splitlines()[-15:]
         tail = "".join(f"\n    {line}" for line in lines)
         return (
-            f"{running.child.name} stopped unexpectedly: it {how} (exit code {code}).\n"
+            f"{running.child.name} stopped unexpectedly: it {how}.\n"
             f"  The end of its log, {running.log}:{tail or ' (empty)'}"
         )
 
@@ -123,11 +123,15 @@ class Supervisor:
             checks = [self._healthy(session, self.children[n], timeout_s) for n in names]
             waiting = asyncio.gather(*checks)
             either: set[asyncio.Future[Any]] = {waiting, self.failed}
-            done, _ = await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+            try:
+                done, _ = await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                # A child died, or the demo is stopping: no check outlives its session.
+                if not waiting.done():
+                    waiting.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, ChildFailed):
+                        await waiting
             if self.failed in done:
-                waiting.cancel()
-                with contextlib.suppress(asyncio.CancelledError, ChildFailed):
-                    await waiting
                 raise ChildFailed(self.failed.result())
             waiting.result()
 
