@@ -40,6 +40,12 @@ demo: $(STAMP) $(EXPLORER_STAMP)
 test: lint $(STAMP) $(EXPLORER_STAMP)
 	$(BIN)/python -m pytest -q
 
+# The fuzz suite (tests/fuzz) with a long budget: FUZZ_EXAMPLES examples per test instead of
+# the few dozen `make test` runs; no per-test timeout, a test takes minutes at this budget.
+FUZZ_EXAMPLES ?= 2000
+fuzz: $(STAMP)
+	TONLE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q --timeout=0 tests/fuzz
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
