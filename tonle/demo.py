@@ -69,8 +69,8 @@ def run_demo(args: argparse.Namespace) -> int:
 
 # Each child lets its requests in flight finish for this long after SIGTERM, then cancels
 # them; the supervisor kills whatever is left at its deadline: a stop stays within 5 s.
-CHILD_GRACE_S = 2
-STOP_DEADLINE_S = 4.0
+CHILD_GRACE_S = 1
+STOP_DEADLINE_S = 3.0
 
 
 async def _demo(data_dir: Path, ports: DemoPorts, people: int) -> int:
