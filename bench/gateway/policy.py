@@ -26,7 +26,9 @@ agreements:
       User: {id: visible, name: visible, username: initial, reviews: visible}
       Review: {id: visible, body: initial, author: visible, product: visible}
       Product: {"*": visible, name: last4}
-    limits: {requests_per_minute: 100000000}
+    # The classic query nests lists without page sizes: estimated at 142,140, over the
+    # default max_cost; the benchmark measures throughput, not the cost limit.
+    limits: {requests_per_minute: 100000000, max_cost: 1000000}
 """
 # (type, field) -> mask, as the policy says; the expected answer is masked the same way.
 MASKED = {
