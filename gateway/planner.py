@@ -721,6 +721,8 @@ class _Planning:
 
     def plan_field(self, ctx: Ctx, type_name: str, sel: FieldSelection) -> None:
         if sel.name == "__typename":
+            # Its @skip/@include go with it, and so do their variables.
+            ctx.group.variables |= variables_in(sel.directives)
             ctx.out.add_field(sel.response_key, "__typename", "", sel.directives_text, False)
             return
         graph = ctx.group.graph

@@ -323,3 +323,22 @@ async def test_a_null_no_subgraph_error_explains_is_an_internal_error_with_a_cod
         ],
         "data": None,
     }
+
+
+def test_a_conditional_typename_declares_the_variable_of_its_condition() -> None:
+    # Found by the fuzz suite: the subgraph refused "Variable '$a' is not defined".
+    query = "query($a: Boolean!) { households { __typename @skip(if: $a) code } }"
+    assert plan_of(MEMBER_TYPE_MISMATCH, query) == expect(
+        """
+        QueryPlan {
+          Fetch(service: "registry") {
+            query Operation__registry__0($a: Boolean!) {
+              households {
+                __typename @skip(if: $a)
+                code
+              }
+            }
+          }
+        }
+        """
+    )
