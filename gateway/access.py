@@ -79,8 +79,9 @@ class AccessView:
     counted: frozenset[tuple[str, str]] = frozenset()  # fields whose values are counted
     # (type, field) -> a line added to the field's description in the caller's schema
     notes: Mapping[tuple[str, str], str] = field(default_factory=dict)
-    # what one request may ask for (None: the gateway's defaults)
-    limits: OperationLimits | None = None
+    # what one request may ask for where the caller's agreement says (OperationLimits field ->
+    # value); every other limit is the gateway process's setting (TONLE_MAX_COST, ...)
+    limits: Mapping[str, int] = field(default_factory=dict)
 
 
 OPEN_VIEW = AccessView(key="")

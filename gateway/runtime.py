@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from graphql import (
@@ -114,6 +114,7 @@ class Gateway:
         self.plan_cache_bytes = plan_cache_bytes
         self.view_cache_size = view_cache_size
         self.limits = limits or OperationLimits()
+        self._agreed_limits: dict[tuple[tuple[str, int], ...], OperationLimits] = {}
         self._cache: OrderedDict[tuple[str, str, str | None], PreparedRequest] = OrderedDict()
         self._cache_bytes = 0
         self._schemas: OrderedDict[str, GraphQLSchema] = OrderedDict()
@@ -182,7 +183,16 @@ class Gateway:
         return prepared
 
     def limits_for(self, view: AccessView) -> OperationLimits:
-        return view.limits or self.limits
+        """The process's limits with the view's own values (its agreement's) in their place."""
+        if not view.limits:
+            return self.limits
+        key = tuple(sorted(view.limits.items()))
+        limits = self._agreed_limits.get(key)
+        if limits is None:
+            if len(self._agreed_limits) > 1024:  # as many as agreements differ; bounded anyway
+                self._agreed_limits.clear()
+            limits = self._agreed_limits[key] = replace(self.limits, **view.limits)
+        return limits
 
     def estimate(self, prepared: PreparedRequest, variables: Mapping[str, Any]) -> int:
         """The estimated cost of running ``prepared`` with ``variables`` (cached per page sizes)."""

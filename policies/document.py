@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -39,6 +39,8 @@ _NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]*$")
 # Type.field(argument) or Input.field
 _ARGUMENT = re.compile(r"^([_A-Za-z]\w*)\.([_A-Za-z]\w*)(?:\(([_A-Za-z]\w*)\))?$")
 _AREA = re.compile(r"^\d{2}(\d{2}(\d{2})?)?$")
+
+D = TypeVar("D")
 
 
 class PolicyFileError(PolicyError):
@@ -165,7 +167,7 @@ class _Reader:
             self.fail(f"{_where(path)} must be a date written YYYY-MM-DD; got {value!r}", *path)
             return None
 
-    def count(self, value: Any, default: int, *path: str | int) -> int:
+    def count(self, value: Any, default: D, *path: str | int) -> int | D:
         if value is None:
             return default
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:

@@ -34,7 +34,6 @@ from gateway.access import (
     AccessView,
     Grants,
     Mask,
-    OperationLimits,
     ResponseFacts,
 )
 from policies.audit import HOUSEHOLD, PERSON, AccessEntry, AccessLogUnavailable, Outcome
@@ -324,13 +323,7 @@ class PolicyAccess:
                 key: f"Masked for you ({mask}): {MASKS[mask].description}."
                 for key, mask in view.masks().items()
             },
-            limits=OperationLimits(
-                max_depth=agreement.limits.max_depth,
-                max_aliases=agreement.limits.max_aliases,
-                max_root_fields=agreement.limits.max_root_fields,
-                max_tokens=agreement.limits.max_tokens,
-                max_cost=agreement.limits.max_cost,
-            ),
+            limits=agreement.limits.operation_limits(),
             counted=frozenset(
                 (name.partition(".")[0], name.partition(".")[2]) for name in view.verifications
             ),

@@ -73,12 +73,23 @@ class Limits:
     requests_per_minute_per_end_user: int = 60
     verifications_per_request: int = 10
     verifications_per_minute: int = 100
-    # the operation limits (gateway.limits.OperationLimits), the gateway's defaults
-    max_depth: int = 15
-    max_aliases: int = 30
-    max_root_fields: int = 20
-    max_tokens: int = 5000
-    max_cost: int = 100_000
+    # the operation limits (gateway.limits.OperationLimits); None: the gateway's setting
+    # (TONLE_MAX_DEPTH, ... or its default), so operators set one figure for every partner
+    # and an agreement changes it only where it says so
+    max_depth: int | None = None
+    max_aliases: int | None = None
+    max_root_fields: int | None = None
+    max_tokens: int | None = None
+    max_cost: int | None = None
+
+    def operation_limits(self) -> dict[str, int]:
+        """The operation limits this agreement sets itself."""
+        return {
+            name: value for name in OPERATION_LIMITS if (value := getattr(self, name)) is not None
+        }
+
+
+OPERATION_LIMITS = ("max_depth", "max_aliases", "max_root_fields", "max_tokens", "max_cost")
 
 
 @dataclass(frozen=True)

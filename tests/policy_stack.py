@@ -15,6 +15,7 @@ from typing import Any
 import aiohttp
 
 from gateway import Gateway, create_app
+from gateway.limits import OperationLimits
 from identity_store import (
     NewHousehold,
     add_households,
@@ -137,8 +138,10 @@ async def policy_stack(
     people: int = 300,
     seed: int = 20261124,
     redis: tuple[str, str] | None = None,
+    limits: OperationLimits | None = None,
 ) -> AsyncIterator[PolicyStack]:
-    """The whole stack; ``redis`` is a (URL, key prefix) for budgets shared through Redis."""
+    """The whole stack; ``redis`` is a (URL, key prefix) for budgets shared through Redis,
+    ``limits`` the gateway process's operation limits (as TONLE_MAX_COST, ... set them)."""
     population = generate_population(people, seed)
     await seed_registry(registry_url, population)
     pseudonym_key = secrets.token_hex(32).encode()
@@ -164,7 +167,7 @@ async def policy_stack(
                     serve(SUBGRAPHS[name].create_app(sandbox_urls[name], timeout_s=5.0))
                 )
             session = await exits.enter_async_context(aiohttp.ClientSession())
-            gateway = Gateway.from_sdl(await live_supergraph(session, urls, SECRET))
+            gateway = Gateway.from_sdl(await live_supergraph(session, urls, SECRET), limits=limits)
             access, lifespan = policy_enforcement(
                 gateway.api_schema,
                 PolicySettings(

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from gateway.limits import OperationLimits
 from policies.audit import verify, who_saw
 from policies.audit.keys import public_key_from_env
 from policies.document import read_stored
@@ -217,6 +218,34 @@ async def test_a_page_larger_than_the_agreement_allows_is_refused_before_any_fet
         "max_people_per_request", 501, 500,
     )  # fmt: skip
     assert "data" not in reply.body
+
+
+async def test_operation_limits_are_the_gateways_unless_the_agreement_sets_its_own(
+    tmp_path: Path,
+) -> None:
+    # The gateway process allows an estimated cost of 50 (TONLE_MAX_COST=50). NGO-Cash's
+    # agreement says nothing about cost, so 50 is its cap; the registry's agreement sets
+    # max_cost: 1000000, which is its cap instead, whatever the process says.
+    registry = f"sqlite+aiosqlite:///{tmp_path / 'registry.db'}"
+    async with policy_stack(registry, tmp_path, limits=OperationLimits(max_cost=50)) as stack:
+        page = (
+            "query P($p: String, $n: Int) { people(provinceCode: $p, first: $n) "
+            "{ edges { node { spid } } } }"
+        )
+        province = inside(stack).village_code[:2]
+        small = await stack.ask("ngo-cash", page, {"p": province, "n": 10})
+        assert small.status == 200 and small.data["people"]["edges"]
+        large = await stack.ask("ngo-cash", page, {"p": province, "n": 40})
+        assert (large.status, large.codes) == (400, ["LIMIT_EXCEEDED"])
+        extensions = large.body["errors"][0]["extensions"]
+        assert (extensions["limit"], extensions["cap"]) == ("max_cost", 50)
+        staff = await stack.ask("registry", page, {"p": province, "n": 40})
+        assert staff.status == 200 and staff.data["people"]["edges"]
+        # The process's other limits still hold for the registry: its agreement sets only cost.
+        aliases = " ".join(f'x{i}: person(spid: "{i}") {{ spid }}' for i in range(40))
+        aliased = await stack.ask("registry", "{ " + aliases + " }")
+        assert aliased.codes == ["LIMIT_EXCEEDED"]
+        assert aliased.body["errors"][0]["extensions"]["limit"] == "max_aliases"
 
 
 async def test_verifications_beyond_the_agreement_never_reach_moi(stack: PolicyStack) -> None:

@@ -352,6 +352,12 @@ def render_view(gateway: Any, stored: Any, partner: Any, agreement: Any) -> str:
         f"{limits.verifications_per_request} verifications per request",
         f"# valid: {agreement.valid_from or 'always'} to {agreement.valid_until or 'no end'}",
     ]
+    own = limits.operation_limits()
+    if own:
+        lines.append(
+            "# operation limits of its own (others: the gateway's settings): "
+            + ", ".join(f"{name} {value}" for name, value in own.items())
+        )
     if agreement.requires_trusted_documents:
         lines.append("# operations: only the partner's registered ones (trusted documents)")
     lines.append("")

@@ -106,12 +106,15 @@ def test_cost_just_under_passes_and_just_over_is_refused() -> None:
 
 
 def test_a_view_has_its_own_limits() -> None:
-    gateway = tonle(max_depth=5)
-    narrow = AccessView(key="narrow", limits=OperationLimits(max_depth=3))
+    gateway = tonle(max_depth=5, max_aliases=7)
+    narrow = AccessView(key="narrow", limits={"max_depth": 3})
     query = '{ person(spid: "123456789010") { household { members { relationship } } } }'
     gateway.prepare(query, None)
     with pytest.raises(LimitExceeded):
         gateway.prepare(query, None, view=narrow)
+    # the limits the view does not set are the gateway's
+    assert gateway.limits_for(narrow) == OperationLimits(max_depth=3, max_aliases=7)
+    assert gateway.limits_for(AccessView(key="open")) is gateway.limits
 
 
 # -- the hostile requests of the issue, replayed -------------------------------------------

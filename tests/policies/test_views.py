@@ -173,3 +173,30 @@ def test_a_guardrail_that_removes_a_grant_is_a_warning() -> None:
 @pytest.mark.parametrize("partner", [ANALYST, OPERATOR])
 def test_views_are_the_same_each_time(partner: PartnerFacts) -> None:
     assert view_of(partner) == view_of(partner)
+
+
+def test_policies_view_prints_the_partners_schema_masks_and_its_own_operation_limits() -> None:
+    from policies.repository import StoredVersion
+    from tonle.policy_commands import render_view
+
+    document = demo_policy()
+    stored = StoredVersion(number=3, document=document, source=None)
+    gateway = tonle_gateway()
+
+    def view(code: str, partner: PartnerFacts, purpose: str) -> str:
+        agreement = document.agreement(code, purpose)
+        assert agreement is not None
+        return render_view(gateway, stored, partner, agreement)
+
+    registry = view("registry", PartnerFacts("registry", "registry_staff"), "grievance")
+    assert registry.startswith("# registry for grievance, policy version 3\n")
+    # the registry's agreement sets its own max_cost; every other operation limit is the
+    # gateway's setting, so it is not named
+    assert "# operation limits of its own (others: the gateway's settings): max_cost 1000000" in (
+        registry
+    )
+    ngo = view("ngo-cash", PartnerFacts("ngo-cash", "development_partner"), "eligibility_check")
+    assert "operation limits of its own" not in ngo
+    assert "# limits: 500 people per request, 120 requests a minute" in ngo
+    assert "# masked:" in ngo
+    assert "type Mutation" not in ngo  # nothing to register for a development partner
