@@ -19,7 +19,13 @@ from pathlib import Path
 
 from graphql import GraphQLSchema
 
-from identity_store import create_engine, database_url, session_factory
+from identity_store import (
+    create_engine,
+    database_url,
+    pool_size,
+    session_factory,
+    statement_timeout_s,
+)
 from policies.audit import AccessLog, signing_key_from_env
 from policies.cedar import Catalogue
 from policies.enforcement import Network, PolicyAccess, parse_networks
@@ -127,7 +133,13 @@ def policy_enforcement(
     api_schema: GraphQLSchema, settings: PolicySettings
 ) -> tuple[PolicyAccess, Callable[[], AbstractAsyncContextManager[None]]]:
     """The access control for a gateway over ``api_schema``, and its lifespan."""
-    engine = create_engine(settings.database_url)
+    # Bounded like the identity subgraph's: a statement that hangs (a lock held elsewhere)
+    # fails its request instead of holding a connection of every gateway's pool.
+    engine = create_engine(
+        settings.database_url,
+        statement_timeout_s=statement_timeout_s(),
+        pool_size=pool_size(),
+    )
     sessions = session_factory(engine)
     store = PolicyStore(sessions, Catalogue.of(api_schema), poll_s=settings.poll_s)
     log = (
