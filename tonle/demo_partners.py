@@ -19,6 +19,7 @@ from pathlib import Path
 from policies.audit import generate_key_pair
 from policies.audit.keys import PRIVATE_KEY_FILE
 from policies.document import parse_policy
+from policies.errors import PolicyError
 from policies.model import PolicyDocument
 from policies.repository import (
     Sessions,
@@ -135,7 +136,17 @@ async def set_up_partners(sessions: Sessions) -> dict[str, dict[str, object]]:
             "purposes": document.purposes_of(partner.code),
             "description": partner.description,
         }
-    current = await published(sessions)
+    try:
+        current = await published(sessions)
+    except PolicyError:
+        # A registry left by an older Tonle whose published policy this one cannot read: the
+        # demo's own policy replaces it (a real registry would be migrated, not overwritten).
+        print(
+            "Note: this registry's published policy is in a form this Tonle cannot read "
+            "(left by an older version); publishing the demo policy in its place.",
+            flush=True,
+        )
+        current = None
     if current is None or current.document.digest() != document.digest():
         number = await add_version(
             sessions, document, created_by="tonle demo", reason="the demo policy", source=text
