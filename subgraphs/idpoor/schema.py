@@ -10,6 +10,7 @@ from typing import Any
 import strawberry
 from strawberry.dataloader import DataLoader
 
+from identity_store.spid import is_valid_spid
 from subgraphs.operator import OperatorCall, OperatorSchema, OperatorSubgraph, operator_loader
 
 BY_MEMBER_PATH = "/v1/households/by-member"
@@ -64,7 +65,9 @@ def make_context(call: OperatorCall) -> IdPoorContext:
         results = await call.client.batch(BY_ID_PATH, "household_ids", ids, caller=call.caller)
         return [_status(r["household"]) for r in results]
 
-    return IdPoorContext(operator_loader(by_member), operator_loader(by_household))
+    return IdPoorContext(
+        operator_loader(by_member, valid=is_valid_spid), operator_loader(by_household)
+    )
 
 
 @strawberry.federation.type(keys=["spid"])

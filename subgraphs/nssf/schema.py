@@ -11,6 +11,7 @@ from typing import Any
 import strawberry
 from strawberry.dataloader import DataLoader
 
+from identity_store.spid import is_valid_spid
 from subgraphs.operator import OperatorCall, OperatorSchema, OperatorSubgraph, operator_loader
 
 BY_SPID_PATH = "/v1/members/by-spid"
@@ -75,7 +76,7 @@ def make_context(call: OperatorCall) -> NssfContext:
         results = await call.client.batch(BY_SPID_PATH, "spids", spids, caller=call.caller)
         return [_membership(r["member"]) for r in results]
 
-    return NssfContext(operator_loader(members))
+    return NssfContext(operator_loader(members, valid=is_valid_spid))
 
 
 @strawberry.federation.type(keys=["spid"])

@@ -36,19 +36,30 @@ class OperatorCall:
 
 def operator_loader(
     fetch: Callable[[Sequence[K]], Awaitable[Sequence[V | None]]],
+    *,
+    valid: Callable[[K], bool] | None = None,
+    absent: V | None = None,
 ) -> DataLoader[K, V | None]:
     """A per-request loader: every key asked for in a request becomes one batch.
 
     When the operator fails, every key of the batch resolves to the same GraphQL error
     carrying the operator error's code, so the fields are null and the errors have paths.
+    A key ``valid`` refuses (a malformed SPID in a representation) resolves to ``absent``,
+    the operator's answer for an unknown key, without reaching the operator: an operator's
+    system may refuse a whole batch for one malformed key, failing every other person in it.
     """
 
     async def load(keys: list[K]) -> list[V | BaseException | None]:
+        wanted = keys if valid is None else [key for key in keys if valid(key)]
         try:
-            return list(await fetch(keys))
+            found = list(await fetch(wanted)) if wanted else []
         except OperatorError as error:
             failure = GraphQLError(str(error), extensions={"code": error.code})
-            return [failure] * len(keys)
+            return [failure if valid is None or valid(key) else absent for key in keys]
+        if valid is None:
+            return list(found)
+        answers = dict(zip(wanted, found, strict=True))
+        return [answers.get(key, absent) for key in keys]
 
     return DataLoader(load_fn=load)
 

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.dataloader import DataLoader
 
+from identity_store.spid import is_valid_spid
 from subgraphs.operator import OperatorCall, OperatorSchema, OperatorSubgraph, operator_loader
 
 BY_BENEFICIARY_PATH = "/v1/payments/by-beneficiary"
@@ -56,7 +57,7 @@ def make_context(call: OperatorCall) -> PcaContext:
         results = await call.client.batch(BY_BENEFICIARY_PATH, "spids", spids, caller=call.caller)
         return [[_payment(p) for p in r["payments"]] for r in results]
 
-    return PcaContext(operator_loader(payments))
+    return PcaContext(operator_loader(payments, valid=is_valid_spid, absent=[]))
 
 
 @strawberry.federation.type(keys=["spid"])

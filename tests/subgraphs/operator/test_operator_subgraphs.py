@@ -326,3 +326,34 @@ async def test_metrics_show_call_latency_the_circuit_and_the_cache(
     assert 'tonle_operator_request_seconds_count{operator="nssf",outcome="error"} 1.0' in text
     assert 'tonle_operator_circuit_state{operator="nssf",state="open"} 1.0' in text
     assert 'tonle_operator_cache_hits_total{operator="nssf"} 0.0' in text
+
+
+async def test_a_malformed_spid_never_reaches_the_operator_nor_fails_the_batch(
+    tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    # Representations carry SPIDs another system returned; one malformed (a typo in an
+    # operator's record, a NUL) answers as an unknown person would, and the others resolve.
+    members = {m.spid: m for m in nssf_members(POPULATION)}
+    member = next(iter(members))
+    bad = ["12345", member[:-1] + str((int(member[-1]) + 1) % 10), "\u0000" * 12, "x" * 5000]
+    sandbox_app = nssf_sandbox.create_app(tmp_path / "nssf.db", seed_population=POPULATION)
+    pca_app = pca_sandbox.create_app(tmp_path / "pca.db", seed_population=POPULATION)
+    async with (
+        serve(sandbox_app) as sandbox,
+        serve(nssf.create_app(sandbox)) as url,
+        serve(pca_app) as pca_sandbox_url,
+        serve(pca.create_app(pca_sandbox_url)) as pca_url,
+    ):
+        body = await Client(url, session).entities(
+            "... on Person { spid nssf { memberId } }", [person(s) for s in [member, *bad]]
+        )
+        paid = await Client(pca_url, session).entities(
+            "... on Person { pcaPayments { period } }", [person(s) for s in bad]
+        )
+    assert "errors" not in body
+    assert body["data"]["_entities"][0]["nssf"] == {"memberId": members[member].member_id}
+    assert [e["nssf"] for e in body["data"]["_entities"][1:]] == [None] * len(bad)
+    assert sandbox_app.stats.spids_requested == 1  # only the well-formed SPID was sent
+    # PCA answers an unknown person with no payments (null would mean PCA is unreachable).
+    assert paid == {"data": {"_entities": [{"pcaPayments": []}] * len(bad)}}
+    assert pca_app.stats.batch_requests == 0
