@@ -12,6 +12,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from identity_store.spid import new_spid
 from sandbox.faults import Faults
 from sandbox.idpoor import create_app as create_sandbox
 from sandbox.idpoor import seed
@@ -104,7 +105,7 @@ async def test_a_slow_operator_is_operator_timeout(setup: Setup) -> None:
 async def test_an_unreachable_operator_is_operator_unavailable() -> None:
     app = create_app(f"http://127.0.0.1:{free_port()}", timeout_s=1)
     async with serve(app) as url, aiohttp.ClientSession() as session:
-        reps = [{"__typename": "Person", "spid": "1"}]
+        reps = [{"__typename": "Person", "spid": new_spid()}]
         async with session.post(
             url + "/graphql", json={"query": ENTITIES, "variables": {"r": reps}}
         ) as response:
