@@ -144,6 +144,7 @@ class Soak:
         self.memory: list[tuple[float, int]] = []
         self.submitted: list[tuple[str, str]] = []
         self.registration_errors: Counter[str] = Counter()
+        self.faults = True  # False: every operator healthy, the baseline run
 
     def key(self, partner: str) -> str:
         return str(self.credentials["partners"][partner]["api_key"])
@@ -170,7 +171,10 @@ class Soak:
     async def partner_loop(self, session: aiohttp.ClientSession, ask: Ask, until: float) -> None:
         name = f"{ask.partner} {'healthy' if ask.healthy_only else 'mixed'}"
         interval = 1 / ask.per_second
-        next_at = time.monotonic()
+        # Each loop starts at its own moment: loops in step would arrive as bursts (NSSF's ten
+        # members all at once every 5 s), measuring the queue rather than the requests.
+        next_at = time.monotonic() + random.Random(ask.query).uniform(0, interval)
+        await asyncio.sleep(max(0.0, next_at - time.monotonic()))
         while time.monotonic() < until:
             status, body, seconds = await self.post(session, ask.partner, ask.purpose, ask.query)
             self.tallies[name].add(status, seconds, body)
@@ -255,7 +259,8 @@ class Soak:
     async def run(self, village: str, province: str, members: list[str]) -> None:
         timeout = aiohttp.ClientTimeout(total=60)
         async with aiohttp.ClientSession(timeout=timeout) as session:
-            await self.set_faults(session)
+            if self.faults:
+                await self.set_faults(session)
             until = time.monotonic() + SECONDS
             loops = [
                 asyncio.create_task(self.partner_loop(session, ask, until))
@@ -329,6 +334,11 @@ def arguments() -> argparse.Namespace:
         default=int(os.environ.get("BENCH_SOAK_PORT", "24600")),
         help="the demo gateway's port (BENCH_SOAK_PORT, default 24600)",
     )
+    parser.add_argument(
+        "--without-faults",
+        action="store_true",
+        help="every operator healthy: the baseline for the healthy requests' figures",
+    )
     return parser.parse_args()
 
 
@@ -338,7 +348,11 @@ def main() -> int:
     SECONDS, PEOPLE, NEW_PEOPLE = options.seconds, options.people, options.registrations
     data = Path(tempfile.mkdtemp(prefix="tonle-soak-"))
     port = options.port
-    print(f"soak: {SECONDS:g} s, demo of {PEOPLE} people in {data}, gateway on port {port}")
+    print(
+        f"soak: {SECONDS:g} s, demo of {PEOPLE} people in {data}, gateway on port {port}, "
+        + ("every operator healthy (baseline)" if options.without_faults else
+           "MoI down, PCA slow, IDPoor failing half its calls")
+    )  # fmt: skip
     # The demo's output goes to a file, never a pipe nobody reads: a full pipe would stop
     # every part of the demo at its next log line.
     output = data / "demo.log"
@@ -360,6 +374,7 @@ def main() -> int:
         village = re.search(r'villageCode: \\"(\d{8})\\"', printed)
         assert village is not None
         soak = Soak(data, port)
+        soak.faults = not options.without_faults
         soak.credentials = json.loads((data / "demo-credentials.json").read_text())
         before = registry_counts(data / "registry.db")
         soak_started = time.monotonic()
@@ -417,8 +432,8 @@ def report(
         ("zero 5xx on requests touching only healthy systems", five == 0),
         ("and not one error in their answers", not healthy.codes),
         ("p99 of those requests under 1 s", healthy.quantile(0.99) < 1.0),
-        ("failing operators' fields null with their codes",
-         all(seen[code] > 0 for code in failing.values())),
+        ("failing operators' fields null with their codes", all(seen[c] for c in failing.values()))
+        if soak.faults else ("no error in any answer", not seen),
         ("gateway memory grows less than 20% from the first to the last minute", growth < 0.2),
         ("every submitted registration has exactly one SPID", wrong == 0 and submitted > 0),
     ]  # fmt: skip
