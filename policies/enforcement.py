@@ -375,9 +375,9 @@ class PartnerAdmission:
     def check(self, prepared: PreparedRequest, variables: Mapping[str, Any]) -> None:
         limits = self.policy.limits
         usage = usage_of(prepared)
-        for node in usage.page_sizes:
-            size = int_value(node, variables)
-            if size is not None and size > limits.max_people_per_request:
+        sizes = [size for node in usage.page_sizes if (size := int_value(node, variables))]
+        for size in sizes:
+            if size > limits.max_people_per_request:
                 raise _limit(
                     f"first: {size} asks for more than the {limits.max_people_per_request} "
                     "people your agreement allows per request; ask for fewer and page on.",
@@ -385,6 +385,18 @@ class PartnerAdmission:
                     size,
                     limits.max_people_per_request,
                 )
+        # Pages under aliases add up: refused before anything is fetched, rather than fetched
+        # and withheld (the answer's own count, in complete(), still holds for the rest).
+        if sum(sizes) > limits.max_people_per_request:
+            raise _limit(
+                f"the pages of this request ask for {sum(sizes)} people together "
+                f"({' + '.join(map(str, sizes))}); your agreement allows "
+                f"{limits.max_people_per_request} per request. Ask for fewer, or page on in "
+                "separate requests.",
+                "max_people_per_request",
+                sum(sizes),
+                limits.max_people_per_request,
+            )
         verifications = sum(usage.fields.get(name, 0) for name in self.policy.verifications)
         if verifications > limits.verifications_per_request:
             raise _limit(

@@ -220,6 +220,27 @@ async def test_a_page_larger_than_the_agreement_allows_is_refused_before_any_fet
     assert "data" not in reply.body
 
 
+async def test_pages_under_aliases_add_up_against_the_agreements_people(
+    stack: PolicyStack,
+) -> None:
+    # NGO-Cash may see 500 people per request: two pages of 250 are just that, 250 + 251 not.
+    query = (
+        "query Q($a: Int!, $b: Int!) { "
+        'a: people(provinceCode: "12", first: $a) { edges { node { spid } } } '
+        'b: people(provinceCode: "21", first: $b) { edges { node { spid } } } }'
+    )
+    fits = await stack.ask("ngo-cash", query, {"a": 250, "b": 250})
+    assert fits.status == 200 and "errors" not in fits.body
+    over = await stack.ask("ngo-cash", query, {"a": 250, "b": 251})
+    assert (over.status, over.codes) == (400, ["LIMIT_EXCEEDED"])
+    extensions = over.body["errors"][0]["extensions"]
+    assert (extensions["limit"], extensions["value"], extensions["cap"]) == (
+        "max_people_per_request", 501, 500,
+    )  # fmt: skip
+    assert "501 people together (250 + 251)" in over.messages[0]
+    assert "data" not in over.body
+
+
 async def test_operation_limits_are_the_gateways_unless_the_agreement_sets_its_own(
     tmp_path: Path,
 ) -> None:
