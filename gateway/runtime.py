@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -295,10 +296,12 @@ class Gateway:
         if isinstance(coerced, list):
             raise MultipleRequestErrors(
                 [
-                    RequestError(e.message, "BAD_USER_INPUT", locations=_locations(e))
+                    RequestError(
+                        _without_value(e.message), "BAD_USER_INPUT", locations=_locations(e)
+                    )
                     for e in coerced
                 ],
-                coerced[0].message,
+                _without_value(coerced[0].message),
             )
         return coerced.coerced
 
@@ -415,3 +418,14 @@ def _introspection_document(
     )
     others = tuple(d for d in document.definitions if not isinstance(d, OperationDefinitionNode))
     return DocumentNode(definitions=(only, *others))
+
+
+# graphql-core ends a variable's coercion error with the whole value it was given
+# ("..., found: {'familyName': ...}."): names and birth dates sent back in an error, which
+# partners' systems and proxies log. The path and the reason say what to fix.
+_FOUND = re.compile(r"(?:,\s*found|\s+Found):\s.*\Z", re.DOTALL)
+
+
+def _without_value(message: str) -> str:
+    trimmed = _FOUND.sub("", message)
+    return trimmed if trimmed.endswith((".", "?")) else trimmed + "."
