@@ -17,7 +17,7 @@ export TONLE_TEST_POSTGRES_URL
 EXPLORER := gateway/graphiql
 EXPLORER_STAMP := $(EXPLORER)/node_modules/.installed
 
-.PHONY: demo test lint typecheck format bench-gateway bench-registry bench-soak clean
+.PHONY: demo test lint typecheck format fuzz bench-gateway bench-registry bench-soak clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
