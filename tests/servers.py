@@ -12,10 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import subprocess
+import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
+import aiohttp
 import uvicorn
 from starlette.types import ASGIApp
 
@@ -147,3 +150,23 @@ async def serve_all(apps: Mapping[str, ASGIApp]) -> AsyncIterator[dict[str, str]
         yield {name: str(url) for name, url in zip(apps, started, strict=True)}
     finally:
         await asyncio.gather(*(stack.aclose() for stack in stacks.values()))
+
+
+async def wait_healthy(
+    process: subprocess.Popen[bytes], url: str, what: str, within_s: float = 30.0
+) -> None:
+    """Wait until the process started as ``what`` answers 200 on ``url``/health."""
+    deadline = time.monotonic() + within_s
+    async with aiohttp.ClientSession() as session:
+        while True:
+            try:
+                async with session.get(url + "/health") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            if process.poll() is not None:
+                errors = process.stderr.read() if process.stderr else b""
+                raise AssertionError(f"the {what} stopped before it started: {errors!r}")
+            assert time.monotonic() < deadline, f"the {what} did not start in {within_s:.0f} s"
+            await asyncio.sleep(0.1)

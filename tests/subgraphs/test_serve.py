@@ -18,7 +18,7 @@ import aiohttp
 from sandbox import nssf as nssf_sandbox
 from sandbox.faults import Faults
 from sandbox.population import generate_population
-from tests.servers import free_port, serve
+from tests.servers import free_port, serve, wait_healthy
 
 POPULATION = generate_population(50, seed=3)
 # uvicorn, once stopped cleanly by a signal, raises that signal again to end the process.
@@ -42,18 +42,7 @@ async def nssf_subgraph(
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        async with aiohttp.ClientSession() as session:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    async with session.get(url + "/health") as response:
-                        if response.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    pass
-                assert process.poll() is None, process.stderr.read() if process.stderr else b""
-                assert time.monotonic() < deadline, "the subgraph did not start in 30 s"
-                await asyncio.sleep(0.1)
+        await wait_healthy(process, url, "subgraph")
         yield process, url
     finally:
         if process.poll() is None:

@@ -18,7 +18,7 @@ import strawberry
 from strawberry.asgi import GraphQL
 
 from tests.gateway.supergraphs import supergraph
-from tests.servers import free_port, serve
+from tests.servers import free_port, serve, wait_healthy
 
 
 def slow_subgraph(started: asyncio.Event) -> strawberry.federation.Schema:
@@ -55,18 +55,7 @@ async def gateway_process(
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        async with aiohttp.ClientSession() as session:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    async with session.get(url + "/health") as response:
-                        if response.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    pass
-                assert process.poll() is None, "the gateway stopped before it started"
-                assert time.monotonic() < deadline, "the gateway did not start in 30 s"
-                await asyncio.sleep(0.1)
+        await wait_healthy(process, url, "gateway")
         yield process, url
     finally:
         if process.poll() is None:
