@@ -62,8 +62,16 @@ def test_the_gateway_never_imports_a_subgraph_or_tonles_policies() -> None:
 
 
 def test_policies_import_of_the_gateway_only_its_access_protocol() -> None:
-    found = offenders("policies", "gateway", ("gateway.access",))
+    # The policy console (policies/console/) is an edge application, like tonle/: it shows
+    # the API schema and previews a partner's answer through a real in-process gateway.
+    found = offenders("policies", "gateway", ("gateway.access", "policies/console/"))
     assert found == []
+
+
+def test_nothing_in_policies_imports_the_console() -> None:
+    # So the enforcement path (gateway, subgraphs) never loads the console, nor through it
+    # the gateway itself.
+    assert offenders("policies", "policies.console", ("policies/console/",)) == []
 
 
 def test_nothing_in_production_depends_on_the_sandboxes() -> None:
