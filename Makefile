@@ -49,7 +49,7 @@ fuzz: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy gateway subgraphs identity_store policies sandbox tonle
+	$(BIN)/mypy gateway subgraphs identity_store policies sandbox tonle analysts
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("gateway", "subgraphs", "identity_store", "policies", "sandbox", "tonle")
+PACKAGES = ("gateway", "subgraphs", "identity_store", "policies", "sandbox", "tonle", "analysts")
 
 
 def _type_checking_only(tree: ast.Module) -> set[int]:
@@ -79,3 +79,11 @@ def test_nothing_in_production_depends_on_the_sandboxes() -> None:
         assert offenders(package, "sandbox") == [], package
     demo_only = [o for o in offenders("tonle", "sandbox") if not o.startswith("tonle/demo")]
     assert demo_only == []
+
+
+def test_analysts_reach_tonle_only_through_the_gateway() -> None:
+    # Coverage and exports are fetched over HTTP under the analyst's own agreement; importing
+    # a subgraph, the registry or an operator's system would go round the policies.
+    for forbidden in ("gateway", "subgraphs", "sandbox", "policies"):
+        assert offenders("analysts", forbidden) == []
+    assert offenders("analysts", "identity_store", allowed=("identity_store.gazetteer",)) == []
