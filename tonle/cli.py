@@ -218,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from tonle.audit import add_parser as add_audit
     from tonle.dedup import add_parser as add_dedup
+    from tonle.export_command import add_parser as add_export
     from tonle.partner_commands import add_parser as add_partners
     from tonle.policy_commands import add_parser as add_policies
 
@@ -225,6 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_partners(sub)
     add_policies(sub)
     add_audit(sub)
+    add_export(sub)
     return parser
 
 
