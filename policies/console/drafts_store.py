@@ -61,6 +61,10 @@ class SelfApproval(DraftError):
     """The author of a draft tried to approve (or reject) it."""
 
 
+class NotTheAuthor(DraftError):
+    """Someone other than a draft's author tried what only its author may do."""
+
+
 class StaleDraft(DraftError):
     """Another version was published after the draft started."""
 
@@ -206,7 +210,7 @@ async def save_draft_document(
         if row is None:
             raise UnknownDraft(f"there is no draft {draft_id}")
         if row.author != by:
-            raise DraftError(
+            raise NotTheAuthor(
                 f"draft {draft_id} is {row.author}'s: only its author edits it "
                 "(start a draft of your own from the published version)"
             )
@@ -352,7 +356,7 @@ async def _author_transition(
 ) -> None:
     draft = await load_draft(sessions, draft_id)
     if draft.author != by:
-        raise DraftError(f"draft {draft_id} is {draft.author}'s: only its author does that")
+        raise NotTheAuthor(f"draft {draft_id} is {draft.author}'s: only its author does that")
     await _transition(sessions, draft_id, before, after, **values)
 
 

@@ -30,8 +30,6 @@ UNKNOWN_ACCOUNT = "(unknown account)"
 
 
 async def login_page(request: Request) -> Response:
-    if request.state.admin is not None:
-        return RedirectResponse(url(request, safe_next(request.query_params.get("next"))), 303)
     return render(
         request,
         "login.html",
@@ -75,7 +73,7 @@ async def login(request: Request) -> Response:
             status=401,
             title="Sign in",
             next=target,
-            username=username if known else "",
+            username=username,
             error=message,
         )
     # A new session and a new token at every sign-in: whatever the browser held before,
