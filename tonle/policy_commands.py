@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -326,48 +325,8 @@ def view_command(args: argparse.Namespace) -> int:
 
 def render_view(gateway: Any, stored: Any, partner: Any, agreement: Any) -> str:
     """The partner's schema as SDL, each masked field marked, its scope and limits on top."""
-    from graphql import print_schema
+    from policies.console.preview import render_view as view_sdl
 
-    from gateway.access import AccessView, Grants
-    from policies.cedar import Catalogue, CedarPolicies
-    from policies.views import decide_view
-
-    cedar = CedarPolicies(stored.document, Catalogue.of(gateway.api_schema))
-    view = decide_view(cedar, partner, agreement, stored.number)
-    grants = Grants(True, agreement.scopes, agreement.policies)
-    restricted = gateway.schema_for(AccessView(key=view.key, filter=view, grants=grants))
-    masks = view.masks()
-    scope = view.scope
-    rows = [
-        f"areas {', '.join(scope.areas)}" if scope.areas is not None else "",
-        "people its operator registered" if scope.operator is not None else "",
-    ]
-    limits = agreement.limits
-    lines = [
-        f"# {partner.code} for {agreement.purpose}, policy version {stored.number}",
-        "# rows: " + (" and ".join(r for r in rows if r) or "everyone"),
-        f"# limits: {limits.max_people_per_request} people per request, "
-        f"{limits.requests_per_minute} requests a minute "
-        f"({limits.requests_per_minute_per_end_user} per end user), "
-        f"{limits.verifications_per_request} verifications per request",
-        f"# valid: {agreement.valid_from or 'always'} to {agreement.valid_until or 'no end'}",
-    ]
-    own = limits.operation_limits()
-    if own:
-        lines.append(
-            "# operation limits of its own (others: the gateway's settings): "
-            + ", ".join(f"{name} {value}" for name, value in own.items())
-        )
-    if agreement.requires_trusted_documents:
-        lines.append("# operations: only the partner's registered ones (trusted documents)")
-    lines.append("")
-    current: str | None = None
-    for line in print_schema(restricted).splitlines():
-        head = re.match(r"^(?:type|interface|input) (\w+)", line)
-        if head:
-            current = head.group(1)
-        field = re.match(r"^  (\w+)[(:]", line)
-        if current and field and (current, field.group(1)) in masks:
-            line += f"  # masked: {masks[(current, field.group(1))]}"
-        lines.append(line)
-    return "\n".join(lines) + "\n"
+    return view_sdl(
+        gateway, stored.document, partner, agreement, version=f"policy version {stored.number}"
+    )

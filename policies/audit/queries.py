@@ -88,12 +88,20 @@ async def search_accesses(
     purpose: str | None = None,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
+    subject: str | None = None,
+    kind: str = PERSON,
     first: int = 100,
     after: str | None = None,
 ) -> AccessPage:
-    """The records of a partner, a purpose and a time range ``[since, until)``, newest first."""
+    """The records of a partner, a purpose and a time range ``[since, until)``, newest first;
+    with ``subject``, only those that returned that person's (household's) data."""
     c = _LOG.c
     query = select(_LOG).order_by(c.seq.desc())
+    if subject is not None:
+        if kind not in SUBJECT_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(SUBJECT_KINDS)}")
+        s = _SUBJECTS.c
+        query = query.join(_SUBJECTS, s.seq == c.seq).where(s.kind == kind, s.subject_id == subject)
     if partner is not None:
         query = query.where(c.partner == partner)
     if purpose is not None:

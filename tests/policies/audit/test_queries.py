@@ -101,3 +101,22 @@ async def test_bad_arguments_are_refused_clearly(sessions: Sessions) -> None:
         await who_saw(sessions, A, dt.datetime(2026, 1, 1))
     with pytest.raises(ValueError, match="kind must be one of person, household"):
         await who_saw(sessions, A, kind="village")
+
+
+async def test_search_for_one_person_combines_with_partner_purpose_and_time(
+    sessions: Sessions,
+) -> None:
+    await _log(sessions)
+
+    async def seqs(**filters: object) -> list[int]:
+        return [a.seq for a in (await search_accesses(sessions, **filters)).accesses]  # type: ignore[arg-type]
+
+    assert await seqs(subject=A) == [4, 1]
+    assert await seqs(subject=A, partner="nssf") == [1]
+    assert await seqs(subject=B, since=T0 + dt.timedelta(minutes=30)) == [2]
+    assert await seqs(subject="HH-2", kind="household", partner="nssf") == [5, 3]
+    first = await search_accesses(sessions, subject=B, first=1)
+    rest = await search_accesses(sessions, subject=B, first=1, after=first.end_cursor)
+    assert [a.seq for a in first.accesses + rest.accesses] == [2, 1]
+    with pytest.raises(ValueError, match="kind must be one of person, household"):
+        await search_accesses(sessions, subject=A, kind="village")
