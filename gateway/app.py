@@ -13,7 +13,7 @@ import gc
 import hmac
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +23,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from gateway.access import (
     OPEN_VIEW,
@@ -409,6 +409,7 @@ def create_app(
     background: Callable[[], AbstractAsyncContextManager[None]] | None = None,
     http_limits: HttpLimits | None = None,
     persisted_queries: PersistedQueries | None = None,
+    extra_routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
     """The Starlette app serving ``gateway``.
 
@@ -417,6 +418,8 @@ def create_app(
     sees the whole API schema). ``background`` runs for the app's lifetime (a policy
     store's polling, an access log's writer). ``persisted_queries`` remembers the documents
     of automatic persisted queries (this process's memory by default); the app closes it.
+    ``extra_routes`` are served beside the gateway's own (an app mounted at a path of its
+    own, such as an admin console; their lifespans belong in ``background``).
     """
     metrics = GatewayMetrics()
     urls = {**gateway.subgraph_urls(), **(subgraph_urls or {})}
@@ -464,6 +467,7 @@ def create_app(
             Route("/health", health),
             Route("/metrics", metrics_endpoint),
             *explorer.routes,
+            *extra_routes,
         ],
         lifespan=lifespan,
     )

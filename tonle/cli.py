@@ -73,6 +73,14 @@ def cmd_gateway(args: argparse.Namespace) -> int:
         print(
             f"Enforcing access policy version {version} (and any published later)", file=sys.stderr
         )
+    extra_routes: list[Any] = []
+    if args.admin:
+        if open_mode:
+            raise SystemExit(
+                "tonle gateway: --admin needs the policies (it edits them): drop --open"
+            )
+        mount, lifespan = _with_console(args.database, supergraph, lifespan)
+        extra_routes.append(mount)
     persisted = None
     if settings.redis_url:
         from gateway.persisted import RedisPersistedQueries
@@ -91,6 +99,7 @@ def cmd_gateway(args: argparse.Namespace) -> int:
             subgraph_urls=settings.subgraph_urls,
             http_limits=settings.http,
             persisted_queries=persisted,
+            extra_routes=extra_routes,
         )
     except ValueError as error:
         raise SystemExit(f"tonle gateway: {error}") from None
@@ -100,10 +109,34 @@ def cmd_gateway(args: argparse.Namespace) -> int:
         group.install_signal_handlers()
         url = await group.start_process(Service("gateway", app, args.port, args.host))
         print(f"Tonle gateway on {url}/graphql", file=sys.stderr)
+        if args.admin:
+            print(f"Policy console on {url}/admin/", file=sys.stderr)
         await group.wait()
 
     serve_forever(run())
     return 0
+
+
+def _with_console(database: str | None, supergraph: str, lifespan: Any) -> tuple[Any, Any]:
+    """The console mounted at /admin beside the gateway, its lifespan run with the policies'."""
+    from contextlib import AsyncExitStack, asynccontextmanager
+    from dataclasses import replace
+
+    from policies.console import ConsoleConfig
+    from tonle.admin_commands import console_mount
+
+    config = replace(ConsoleConfig.from_env(database), supergraph_path=supergraph)
+    mount, console_lifespan = console_mount(config)
+
+    @asynccontextmanager
+    async def both() -> Any:
+        async with AsyncExitStack() as stack:
+            if lifespan is not None:
+                await stack.enter_async_context(lifespan())
+            await stack.enter_async_context(console_lifespan())
+            yield
+
+    return mount, both
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -179,6 +212,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="the registry database holding partners, policies and the access log "
         "(default: TONLE_DATABASE_URL, else the demo's .tonle/registry.db)",
     )
+    gw.add_argument(
+        "--admin",
+        action="store_true",
+        help="also serve the policy console at /admin on this port (tonle demo does)",
+    )
     gw.set_defaults(func=cmd_gateway)
 
     plan = sub.add_parser("plan", help="print the query plan of an operation")
@@ -216,6 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--people", type=int, default=2000, help="synthetic population size")
     demo.set_defaults(func=cmd_demo)
 
+    from tonle.admin_commands import add_parser as add_admin
     from tonle.audit import add_parser as add_audit
     from tonle.dedup import add_parser as add_dedup
     from tonle.export_command import add_parser as add_export
@@ -226,6 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_partners(sub)
     add_policies(sub)
     add_audit(sub)
+    add_admin(sub)
     add_export(sub)
     return parser
 

@@ -172,7 +172,7 @@ async def _start(supervisor: Supervisor, data_dir: Path, ports: DemoPorts, peopl
     partners_ready = asyncio.create_task(_partners(data_dir, stores.registry_url))
     await supervisor.wait_healthy([c.name for c in children])
     supergraph = await _compose(data_dir, secret, subgraphs)
-    partners, pseudonym_key, signing_key = await partners_ready
+    partners, admins, pseudonym_key, signing_key = await partners_ready
 
     gateway_url = f"http://127.0.0.1:{ports.gateway}"
     gateway = Child(
@@ -180,6 +180,7 @@ async def _start(supervisor: Supervisor, data_dir: Path, ports: DemoPorts, peopl
         _python(
             *("tonle.cli", "gateway", "--supergraph", str(supergraph)),
             *("--database", stores.registry_url, "--port", str(ports.gateway)),
+            "--admin",
         ),
         gateway_url + "/health",
         {
@@ -200,7 +201,10 @@ async def _start(supervisor: Supervisor, data_dir: Path, ports: DemoPorts, peopl
         name: {"pid": running.process.pid, "url": running.child.health_url.removesuffix("/health")}
         for name, running in supervisor.children.items()
     }
-    credentials = write_credentials(data_dir, gateway_url + "/graphql", partners, operations)
+    console: dict[str, object] = {"url": gateway_url + "/admin/", "accounts": admins}
+    credentials = write_credentials(
+        data_dir, gateway_url + "/graphql", partners, operations, console=console
+    )
     village = await demo_village(stores.registry_url)
     _print_welcome(data_dir, ports, gateway_url, partners, credentials, village, supervisor)
 
@@ -225,18 +229,22 @@ async def _compose(data_dir: Path, secret: str, subgraphs: dict[str, str]) -> Pa
 
 async def _partners(
     data_dir: Path, registry_url: str
-) -> tuple[dict[str, dict[str, object]], str, Path]:
-    """The demo partners with fresh keys, the published demo policy, and the gateway's keys."""
+) -> tuple[dict[str, dict[str, object]], dict[str, dict[str, object]], str, Path]:
+    """The demo partners with fresh keys, the published demo policy, the console's admins
+    with fresh passwords, and the gateway's keys."""
     from identity_store import create_engine, session_factory
+    from tonle.demo_admins import set_up_admins
     from tonle.demo_partners import demo_secrets, set_up_partners
 
     pseudonym_key, signing_key = demo_secrets(data_dir)
     engine = create_engine(registry_url)
     try:
-        partners = await set_up_partners(session_factory(engine))
+        sessions = session_factory(engine)
+        partners = await set_up_partners(sessions)
+        admins = await set_up_admins(sessions)
     finally:
         await engine.dispose()
-    return partners, pseudonym_key, signing_key
+    return partners, admins, pseudonym_key, signing_key
 
 
 def _print_welcome(
@@ -257,6 +265,10 @@ def _print_welcome(
         purposes = ", ".join(partner["purposes"])  # type: ignore[arg-type]
         say(f"  {code:<9} X-Purpose: {purposes:<30} {partner['api_key']}")
     say("Policy:      .venv/bin/tonle policies view --partner ngo-cash --purpose eligibility_check")
+    console: Any = credentials.get("console", {})
+    say(f"Console:     {console.get('url')}  (policy admins; passwords new at every start)")
+    for username, account in console.get("accounts", {}).items():
+        say(f"  {username:<9} {', '.join(account['roles']):<30} {account['password']}")
     say(f"Supergraph:  {data_dir / 'supergraph.graphql'}")
     for name in OPERATORS:
         say(

@@ -160,10 +160,13 @@ def write_credentials(
     gateway_url: str,
     partners: dict[str, dict[str, object]],
     operations: dict[str, object] | None = None,
+    *,
+    console: dict[str, object] | None = None,
 ) -> dict[str, object]:
     """Where the README says they are: a first partner and purpose, and every partner;
     ``operations``: what operators of the demo need (the tokens for /metrics and the
-    sandboxes' /admin, the processes and their logs)."""
+    sandboxes' /admin, the processes and their logs); ``console``: the policy console's
+    address and its demo admins' passwords."""
     credentials: dict[str, object] = {
         "partner": "registry",
         "api_key": partners["registry"]["api_key"],
@@ -171,6 +174,8 @@ def write_credentials(
         "gateway": gateway_url,
         "partners": partners,
     }
+    if console is not None:
+        credentials["console"] = console
     if operations is not None:
         credentials["operations"] = operations
     path = data_dir / "demo-credentials.json"
