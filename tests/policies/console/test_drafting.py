@@ -274,7 +274,8 @@ def test_fields_the_schema_no_longer_has_are_shown_and_can_be_removed() -> None:
 
 def test_the_tree_starts_at_query_and_follows_its_fields() -> None:
     order = ordered_types(schema())
-    assert order[:2] == ["Query", "Person"]
+    # breadth first from Query: the types its fields return (Coverage, Person), then theirs
+    assert order[:3] == ["Query", "Coverage", "Person"]
     assert order.index("Address") < order.index("Place")
     form = agreement_form(demo_policy(), schema(), *NGO)
     person = next(t for t in form.types if t.name == "Person")
@@ -364,3 +365,28 @@ def test_the_form_lists_every_field_of_the_api_schema(pair: tuple[str, str]) -> 
     form = agreement_form(demo_policy(), schema(), *pair)
     shown = {f.qualified for row in form.all_types() for f in row.fields}
     assert shown == {f"{t}.{f}" for t, f in Catalogue.of(schema()).field_actions()}
+
+
+def test_what_a_save_changed_in_short_lines() -> None:
+    from policies.console.drafting import agreement_changes
+
+    document = demo_policy()
+    new = changed(
+        document,
+        {
+            "field:Person.familyName": "initial",
+            "arg:Query.people(villageCode)": ["hidden"],
+            SCOPE: "areas",
+            AREA: ["12"],
+            "limit:max_people_per_request": "250",
+            "legal_basis": "MoU 2027",
+        },
+    )
+    lines = agreement_changes(document.agreement(*NGO), new.agreement(*NGO), Catalogue.of(schema()))
+    assert lines == [
+        "Person.familyName: visible → initial",
+        "Query.people(villageCode): hidden",
+        "row scope: areas 12 Phnom Penh (រាជធានីភ្នំពេញ); 21 Takeo (តាកែវ) → areas 12 Phnom Penh (រាជធានីភ្នំពេញ)",
+        "People per request: 500 → 250",
+        "legal basis: Cash-transfer MoU with the Ministry of Social Affairs (demo placeholder). → MoU 2027",
+    ]
