@@ -53,7 +53,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     admin.set_defaults(func=serve_command)
     commands = admin.add_subparsers(dest="admin_command")
 
-    create = commands.add_parser("create-user", help="a new admin account")
+    # No abbreviations: --password must never be taken for --password-stdin.
+    create = commands.add_parser("create-user", help="a new admin account", allow_abbrev=False)
     create.add_argument("username")
     create.add_argument("--role", action="append", required=True, choices=ROLES)
     create.add_argument("--display-name")
@@ -63,7 +64,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     database_option(create)
     create.set_defaults(func=create_user_command)
 
-    password = commands.add_parser("set-password", help="a new password (ends its sessions)")
+    password = commands.add_parser(
+        "set-password", help="a new password (ends its sessions)", allow_abbrev=False
+    )
     password.add_argument("username")
     password.add_argument("--password-stdin", action="store_true")
     database_option(password)
