@@ -1,9 +1,10 @@
 """The console as a Starlette app: pages discovered from ``policies.console.pages``.
 
 Each module of ``policies/console/pages/`` exposes ``routes`` (paths relative to the
-console's root) and ``NAV`` (label, path, order) or None; a new page is a new module, no
-other file changes. The app runs alone (``tonle admin``) or mounted under ``/admin`` on
-the gateway's port (``tonle demo``), where the mounting app must run its lifespan.
+console's root) and ``NAV`` (label, path, order) or None, and optionally ``NAV_ROLES`` (the
+roles whose admins see the entry); a new page is a new module, no other file changes. The
+app runs alone (``tonle admin``) or mounted under ``/admin`` on the gateway's port (``tonle
+demo``), where the mounting app must run its lifespan.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def discover_pages() -> tuple[list[BaseRoute], tuple[NavItem, ...]]:
         entry = getattr(module, "NAV", None)
         if entry is not None:
             label, path, order = entry
-            nav.append(NavItem(label, path, order))
+            nav.append(NavItem(label, path, order, tuple(getattr(module, "NAV_ROLES", ()))))
     return routes, tuple(sorted(nav, key=lambda n: (n.order, n.label)))
 
 

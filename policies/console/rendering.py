@@ -67,9 +67,10 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     info = getattr(request.state, "session", None)
     here = route_path(request.scope)
     token = getattr(request.state, "csrf_token", "")
+    admin = getattr(request.state, "admin", None)
     values: dict[str, Any] = {
         "request": request,
-        "admin": getattr(request.state, "admin", None),
+        "admin": admin,
         "csrf_token": token,
         "csrf_field": lambda: csrf_field(token),
         "url": lambda path="/": url(request, path),
@@ -80,6 +81,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
                 "active": _active(here, item.path),
             }
             for item in state.nav
+            if admin is not None and (not item.roles or admin.has(*item.roles))
         ],
         "flash": list(info.flash) if info is not None else [],
         "title": "",

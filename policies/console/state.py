@@ -22,6 +22,9 @@ class NavItem:
     label: str
     path: str  # relative to the console's root, e.g. "/partners"
     order: int
+    # Shown only to admins holding one of these (everyone when empty): a page module's
+    # optional ``NAV_ROLES``.
+    roles: tuple[str, ...] = ()
 
 
 @dataclass

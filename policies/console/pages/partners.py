@@ -25,6 +25,7 @@ from policies.errors import PolicyError
 from policies.models import PARTNER_KINDS
 from policies.repository import (
     IssuedKey,
+    KeyRecord,
     PartnerRecord,
     create_partner,
     issue_key,
@@ -193,13 +194,28 @@ async def key_rotate(request: Request) -> Response:
     return await _partner_page(request, partner.code, issued=issued)
 
 
-@requires(*MANAGERS)
-async def key_revoke(request: Request) -> Response:
+async def _own_key(request: Request) -> tuple[PartnerRecord, KeyRecord]:
     partner = await _partner(request, request.path_params["code"])
     key_id = request.path_params["key_id"]
     # Only a key of the partner in the address: a form cannot reach another partner's key.
-    if key_id not in {k.key_id for k in partner.keys}:
-        raise HTTPException(404, f"Partner {partner.code} has no key {key_id!r}.")
+    for key in partner.keys:
+        if key.key_id == key_id:
+            return partner, key
+    raise HTTPException(404, f"Partner {partner.code} has no key {key_id!r}.")
+
+
+@requires(*MANAGERS)
+async def key_revoke_page(request: Request) -> Response:
+    partner, key = await _own_key(request)
+    return render(
+        request, "revoke.html", title=f"Revoke key {key.key_id}", partner=partner, key=key
+    )
+
+
+@requires(*MANAGERS)
+async def key_revoke(request: Request) -> Response:
+    partner, key = await _own_key(request)
+    key_id = key.key_id
     await revoke_key(console(request).sessions, key_id)
     await record(request, "key_revoke", f"partner {partner.code}", {"key_id": key_id})
     await _flash(request, f"Key {key_id} of {partner.code} is revoked: it stopped working now.")
@@ -221,5 +237,6 @@ routes: list[BaseRoute] = [
     Route("/partners/{code}", partner_page, methods=["GET"]),
     Route("/partners/{code}/keys", key_issue, methods=["POST"]),
     Route("/partners/{code}/keys/rotate", key_rotate, methods=["POST"]),
+    Route("/partners/{code}/keys/{key_id}/revoke", key_revoke_page, methods=["GET"]),
     Route("/partners/{code}/keys/{key_id}/revoke", key_revoke, methods=["POST"]),
 ]

@@ -14,6 +14,7 @@ from policies.console.state import console
 from policies.console.trail import actions, entries
 
 NAV = ("Admin trail", "/trail", 60)
+NAV_ROLES = ("auditor",)
 PAGE = 100
 
 

@@ -66,10 +66,13 @@ async def test_a_key_is_revoked_only_through_its_own_partner(site: ConsoleSite) 
     erin = await site.signed_in("erin")
     partners = {p.code: p for p in await list_partners(site.sessions)}
     victim = next(k for k in partners["nssf"].keys if k.revoked_at is None)
+    assert (await erin.get(f"/partners/ngo-cash/keys/{victim.key_id}/revoke")).status == 404
     page = await erin.post(f"/partners/ngo-cash/keys/{victim.key_id}/revoke")
     assert page.status == 404
     still = {k.key_id: k for p in await list_partners(site.sessions) for k in p.keys}
     assert still[victim.key_id].revoked_at is None
+    confirm = await erin.get(f"/partners/nssf/keys/{victim.key_id}/revoke")
+    assert confirm.has(f"Revoke key {victim.key_id} of nssf?")
     done = await erin.post(f"/partners/nssf/keys/{victim.key_id}/revoke")
     assert done.status == 303
     assert (await erin.get("/partners/nssf")).has(f"Key {victim.key_id} of nssf is revoked")

@@ -55,7 +55,9 @@ async def test_every_change_is_in_the_trail_with_who_when_what_and_where(site: C
 async def test_only_auditors_read_the_trail_and_can_filter_it(site: ConsoleSite) -> None:
     erin = await site.signed_in("erin")
     assert (await erin.get("/trail")).status == 403
+    assert "Admin trail" not in (await erin.get("/")).text  # not offered either
     aud = await site.signed_in("aud")
+    assert "Admin trail" in (await aud.get("/")).text
     page = await aud.get("/trail?admin=erin&action=sign_in")
     assert page.status == 200 and page.has("erin sign_in erin")
     assert not page.has("aud sign_in")
