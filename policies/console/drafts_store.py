@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -44,9 +45,17 @@ DRAFT, SUBMITTED, PUBLISHED, REJECTED, WITHDRAWN = (
     "withdrawn",
 )
 OPEN = (DRAFT, SUBMITTED)
-# One approval at a time in this process: the check that nothing was published since the
-# draft started and the publication itself must not interleave with another approval.
-_APPROVING = asyncio.Lock()
+# One approval at a time in this process (per event loop): the check that nothing was
+# published since the draft started and the publication itself must not interleave with
+# another approval. Two console processes could still interleave in that short window; a
+# draft's own decision is atomic everywhere (the conditional UPDATE in _transition).
+_APPROVING: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _approving() -> asyncio.Lock:
+    return _APPROVING.setdefault(asyncio.get_running_loop(), asyncio.Lock())
 
 
 class DraftError(PolicyError):
@@ -280,7 +289,7 @@ async def approve(
     found in the draft's document: any refuses it. Refused too when another version was
     published after the draft started.
     """
-    async with _APPROVING:
+    async with _approving():
         draft = await load_draft(sessions, draft_id)
         if draft.author == by:
             raise SelfApproval(
