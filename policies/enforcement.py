@@ -38,6 +38,14 @@ from gateway.access import (
 )
 from policies.audit import HOUSEHOLD, PERSON, AccessEntry, AccessLogUnavailable, Outcome
 from policies.caller import Caller
+from policies.delegation import (
+    DELEGATING_FIELDS,
+    DELEGATION_HEADER,
+    SCHEME,
+    VIA,
+    DelegationError,
+    DelegationUses,
+)
 from policies.errors import PolicyError
 from policies.keys import key_id_of, same_key
 from policies.masks import MASKS
@@ -116,6 +124,8 @@ class PolicyAccess:
         security_servers: Sequence[Network] = (),
         limiter: Limiter | None = None,
         today: Callable[[], dt.date] = lambda: dt.datetime.now(dt.UTC).date(),
+        delegation: DelegationUses | None = None,
+        delegating_fields: frozenset[str] = DELEGATING_FIELDS,
     ) -> None:
         self.store = store
         self.api_schema = api_schema
@@ -124,6 +134,10 @@ class PolicyAccess:
         self.security_servers = tuple(security_servers)
         self.limiter: Limiter = limiter or RateLimiter()
         self.today = today
+        # Issues and checks the tokens of subgraphs that ask again as the partner (coverage);
+        # None (no gateway secret): those fields answer that they cannot.
+        self.delegation = delegation
+        self.delegating_fields = delegating_fields
         self._views: dict[tuple[Any, ...], PreparedView] = {}
 
     # -- admission ------------------------------------------------------------------------
@@ -140,7 +154,12 @@ class PolicyAccess:
             }
         except UnicodeDecodeError:
             raise _refuse("Header values must be UTF-8.", "BAD_REQUEST", 400) from None
-        partner, end_user = self._authenticate(request, headers, state)
+        auth = headers.get("authorization", "")
+        delegated = auth[: len(SCHEME) + 1] == SCHEME + " "
+        if delegated:
+            partner, end_user = await self._delegated(auth[len(SCHEME) + 1 :], headers, state)
+        else:
+            partner, end_user = self._authenticate(request, headers, state)
         purpose = headers.get(PURPOSE_HEADER, "").strip()
         document = state.published.document if state.published else None
         if not purpose:
@@ -193,7 +212,33 @@ class PolicyAccess:
             subgraph_headers=caller_headers,
             documents=state.documents.get(partner.code, _NO_DOCUMENTS),
             trusted_only=agreement.requires_trusted_documents,
+            delegated=delegated,
         )
+
+    async def _delegated(
+        self, credential: str, headers: Mapping[str, str], state: PolicyState
+    ) -> tuple[PartnerRecord, str | None]:
+        """The partner a subgraph asks as, from a use of a token this gateway issued."""
+        end_user = headers.get(END_USER_HEADER)
+        if end_user is not None and not _END_USER.match(end_user):
+            raise _refuse("X-Tonle-End-User is malformed.", "BAD_REQUEST", 400)
+        try:
+            if self.delegation is None:
+                raise DelegationError("this gateway issues no delegations (no gateway secret)")
+            use = await self.delegation.accept(
+                credential, headers.get(PURPOSE_HEADER, "").strip(), end_user
+            )
+        except DelegationError as error:
+            raise _refuse(
+                f"Delegation refused: {error}.",
+                "UNAUTHENTICATED",
+                401,
+                headers={"WWW-Authenticate": f'{SCHEME} realm="tonle"'},
+            ) from None
+        partner = state.partners.get(use.partner)
+        if partner is None:
+            raise _refuse("Delegation refused: no such partner.", "UNAUTHENTICATED", 401)
+        return partner, end_user
 
     async def _take_request(self, partner: str, end_user: str | None, agreement: Agreement) -> None:
         """One request from the partner's budget and, when it names one, its end user's."""
@@ -353,6 +398,8 @@ class PartnerAdmission:
     # the partner's trusted documents (SHA-256 -> document), and whether only they may run
     documents: Mapping[str, str] = field(default_factory=dict)
     trusted_only: bool = False
+    # made by a subgraph on the partner's behalf (policies/delegation.py), not by the partner
+    delegated: bool = False
 
     def persisted_document(self, sha256: str) -> str | None:
         return self.documents.get(sha256)
@@ -375,6 +422,7 @@ class PartnerAdmission:
     def check(self, prepared: PreparedRequest, variables: Mapping[str, Any]) -> None:
         limits = self.policy.limits
         usage = usage_of(prepared)
+        self._delegate([name for name in self.access.delegating_fields if usage.fields.get(name)])
         sizes = [size for node in usage.page_sizes if (size := int_value(node, variables))]
         for size in sizes:
             if size > limits.max_people_per_request:
@@ -406,6 +454,24 @@ class PartnerAdmission:
                 verifications,
                 limits.verifications_per_request,
             )
+
+    def _delegate(self, fields: Sequence[str]) -> None:
+        """Give the subgraphs of a delegating field a token to ask again as this partner."""
+        if not fields:
+            return
+        if self.delegated:
+            raise _refuse(
+                f"A request made on your behalf by {', '.join(sorted(fields))} cannot ask for "
+                "it again.",
+                "UNAUTHORIZED_FIELD_OR_TYPE",
+                403,
+            )
+        delegation = self.access.delegation
+        caller = self.caller
+        if delegation is None or caller.partner is None or caller.purpose is None:
+            return  # the subgraph answers that it has no delegation
+        token = delegation.issue(caller.partner, caller.purpose, caller.end_user)
+        self.subgraph_headers = {**self.subgraph_headers, DELEGATION_HEADER: token}
 
     async def complete(self, prepared: PreparedRequest, facts: ResponseFacts, outcome: str) -> None:
         limits = self.policy.limits
@@ -449,6 +515,8 @@ class PartnerAdmission:
         if not facts.fields or self.access.access_log is None:
             return
         operation = prepared.operation.name
+        if self.delegated:
+            operation = VIA + (operation or "anonymous")
         if operation is not None and len(operation) > MAX_OPERATION_NAME:
             operation = operation[: MAX_OPERATION_NAME - 1] + "…"
         try:

@@ -28,6 +28,7 @@ from identity_store import (
 )
 from policies.audit import AccessLog, signing_key_from_env
 from policies.cedar import Catalogue
+from policies.delegation import DelegationUses
 from policies.enforcement import Network, PolicyAccess, parse_networks
 from policies.errors import PolicyError
 from policies.ratelimit import Limiter, RateLimiter
@@ -39,6 +40,7 @@ SECURITY_SERVERS_ENV = "TONLE_XROAD_SECURITY_SERVERS"
 POLL_ENV = "TONLE_POLICY_POLL_S"
 REDIS_URL_ENV = "TONLE_REDIS_URL"
 REDIS_PREFIX_ENV = "TONLE_REDIS_PREFIX"
+GATEWAY_SECRET_ENV = "TONLE_GATEWAY_SECRET"
 _REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
@@ -56,6 +58,9 @@ class PolicySettings:
     # Rate budgets shared by every gateway through this Redis; None: each process its own.
     redis_url: str | None = None
     redis_prefix: str = "tonle"
+    # Keys the delegation tokens of subgraphs that ask again as the partner (coverage); None:
+    # TONLE_GATEWAY_SECRET, the secret the gateway signs subgraph requests with.
+    gateway_secret: str | None = None
 
     @classmethod
     def from_env(cls, database: str | None = None) -> PolicySettings:
@@ -141,6 +146,7 @@ def policy_enforcement(
         pool_size=pool_size(),
     )
     sessions = session_factory(engine)
+    secret = settings.gateway_secret or os.environ.get(GATEWAY_SECRET_ENV)
     store = PolicyStore(sessions, Catalogue.of(api_schema), poll_s=settings.poll_s)
     log = (
         AccessLog(
@@ -164,6 +170,7 @@ def policy_enforcement(
         pseudonym_key=settings.pseudonym_key,
         security_servers=settings.security_servers,
         limiter=limiter,
+        delegation=DelegationUses(secret) if secret else None,
     )
 
     @asynccontextmanager
