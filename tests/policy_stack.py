@@ -33,9 +33,10 @@ from sandbox import moi as moi_sandbox
 from sandbox import nssf as nssf_sandbox
 from sandbox import pca as pca_sandbox
 from sandbox.population import Population, generate_population
+from subgraphs import coverage as coverage_subgraph
 from subgraphs import identity, idpoor, moi, nssf, pca
 from tests.federation import live_supergraph
-from tests.servers import serve
+from tests.servers import free_port, serve
 from tonle.demo_partners import set_up_partners
 
 SECRET = "policy-stack-secret"
@@ -139,9 +140,11 @@ async def policy_stack(
     seed: int = 20261124,
     redis: tuple[str, str] | None = None,
     limits: OperationLimits | None = None,
+    coverage: bool = False,
 ) -> AsyncIterator[PolicyStack]:
     """The whole stack; ``redis`` is a (URL, key prefix) for budgets shared through Redis,
-    ``limits`` the gateway process's operation limits (as TONLE_MAX_COST, ... set them)."""
+    ``limits`` the gateway process's operation limits (as TONLE_MAX_COST, ... set them);
+    ``coverage`` adds the coverage subgraph, which pages through this stack's gateway."""
     population = generate_population(people, seed)
     await seed_registry(registry_url, population)
     pseudonym_key = secrets.token_hex(32).encode()
@@ -166,6 +169,12 @@ async def policy_stack(
                 urls[name] = await exits.enter_async_context(
                     serve(SUBGRAPHS[name].create_app(sandbox_urls[name], timeout_s=5.0))
                 )
+            gateway_port = free_port()
+            if coverage:
+                app = coverage_subgraph.create_app(
+                    f"http://127.0.0.1:{gateway_port}/graphql", page_size=100
+                )
+                urls["coverage"] = await exits.enter_async_context(serve(app))
             session = await exits.enter_async_context(aiohttp.ClientSession())
             gateway = Gateway.from_sdl(await live_supergraph(session, urls, SECRET), limits=limits)
             access, lifespan = policy_enforcement(
@@ -180,7 +189,9 @@ async def policy_stack(
                 ),
             )
             app = create_app(gateway, access=access, background=lifespan, gateway_secret=SECRET)
-            url = await exits.enter_async_context(serve(app))
+            url = await exits.enter_async_context(
+                serve(app, port=gateway_port if coverage else None)
+            )
             yield PolicyStack(
                 gateway=url,
                 session=session,

@@ -42,6 +42,7 @@ class DemoPorts:
     identity: int
     subgraphs: dict[str, int]
     sandboxes: dict[str, int]
+    coverage: int
 
     @classmethod
     def from_gateway(cls, port: int) -> DemoPorts:
@@ -50,6 +51,7 @@ class DemoPorts:
             identity=port + 1,
             subgraphs={name: port + 2 + i for i, name in enumerate(OPERATORS)},
             sandboxes={name: port + 101 + i for i, name in enumerate(OPERATORS)},
+            coverage=port + 2 + len(OPERATORS),
         )
 
 
@@ -165,6 +167,16 @@ async def _start(supervisor: Supervisor, data_dir: Path, ports: DemoPorts, peopl
                 signed,
             )
         )
+    # The coverage subgraph pages through the gateway as each caller (docs/analysts.md).
+    subgraphs["coverage"] = f"http://127.0.0.1:{ports.coverage}"
+    children.append(
+        Child(
+            "coverage subgraph",
+            _python("subgraphs.coverage", "--port", str(ports.coverage)),
+            subgraphs["coverage"] + "/health",
+            {**signed, "TONLE_COVERAGE_GATEWAY_URL": f"http://127.0.0.1:{ports.gateway}/graphql"},
+        )
+    )
     assert set(SANDBOXES) == set(OPERATORS)
     for child in children:
         await supervisor.start(child)
@@ -190,6 +202,8 @@ async def _start(supervisor: Supervisor, data_dir: Path, ports: DemoPorts, peopl
             "TONLE_POLICY_POLL_S": "1",
             "TONLE_GATEWAY_OPEN": "",
             "TONLE_SUBGRAPH_URLS": "",
+            # a coverage report pages through this gateway: within its 30 s, not 10 s
+            "TONLE_SUBGRAPH_TIMEOUTS": "coverage=25",
         },
     )
     await supervisor.start(gateway)

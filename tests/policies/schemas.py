@@ -16,10 +16,13 @@ from policies.model import PolicyDocument
 @cache
 def tonle_supergraph() -> str:
     """Tonle's supergraph from the subgraphs' own SDL (nothing served)."""
-    from subgraphs import idpoor, moi, nssf, pca
+    from subgraphs import coverage, idpoor, moi, nssf, pca
     from subgraphs.identity.schema import schema as identity
 
     sources = [SubgraphSource("identity", "http://127.0.0.1:1/graphql", identity.as_str())]
+    sources.append(
+        SubgraphSource("coverage", "http://127.0.0.1:1/graphql", coverage.schema.as_str())
+    )
     for operator in (idpoor.IDPOOR, nssf.NSSF, moi.MOI, pca.PCA):
         sources.append(
             SubgraphSource(
