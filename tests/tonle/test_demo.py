@@ -38,7 +38,6 @@ def _free_demo_ports() -> int:
             ports.identity,
             *ports.subgraphs.values(),
             *ports.sandboxes.values(),
-            ports.coverage,
         ]
         try:
             with contextlib.ExitStack() as held:
@@ -124,6 +123,34 @@ def _get(url: str, token: str | None = None, data: bytes | None = None) -> tuple
         return status, json.loads(body)
     except ValueError:
         return status, body.decode()
+
+
+def _console_sign_in(port: int, username: str, password: str) -> int:
+    """Sign in to the demo's console at /admin as a browser would; the status of its home
+    page afterwards (200), or of the refused sign-in (401)."""
+    import http.client
+    from urllib.parse import urlencode
+
+    def call(method: str, path: str, cookie: str, body: str | None = None) -> Any:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        headers = {"Cookie": cookie}
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        return response, response.read().decode()
+
+    response, page = call("GET", "/admin/login", "")
+    cookie = response.getheader("Set-Cookie").split(";")[0]
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    form = urlencode({"csrf_token": token, "username": username, "password": password})
+    response, _ = call("POST", "/admin/login", cookie, form)
+    if response.status != 303:
+        return int(response.status)
+    session = response.getheader("Set-Cookie").split(";")[0]
+    response, page = call("GET", "/admin/", session)
+    assert f"({username}:" in page
+    return int(response.status)
 
 
 def _alive(pid: int) -> bool:
@@ -265,6 +292,13 @@ def test_the_demo_answers_the_first_query_then_stops_and_restarts_on_its_data(
             )
             assert (answer["data"]["person"] is not None) == seen, answer  # type: ignore[index]
         _check_operations_tokens(tmp_path, port)
+        # The policy console on the gateway's port, with one demo admin per role.
+        console = credentials["console"]
+        assert console["url"] == f"http://127.0.0.1:{port}/admin/"
+        assert set(console["accounts"]) == {"editor", "approver", "auditor"}
+        for username, account in console["accounts"].items():
+            assert account["password"] in printed
+            assert _console_sign_in(port, username, account["password"]) == 200
         processes = _children(tmp_path)
         assert all(_alive(p["pid"]) for p in processes.values())
         # Ctrl-C while a request hangs on an operator: everything stops within 5 s.
@@ -292,6 +326,8 @@ def test_the_demo_answers_the_first_query_then_stops_and_restarts_on_its_data(
         assert new_key != credentials["api_key"]  # fresh credentials at every start
         old = _post(f"http://127.0.0.1:{port}/graphql", credentials["api_key"], "{ __typename }")
         assert old["status"] == 401  # and the last start's are revoked
+        old_password = credentials["console"]["accounts"]["approver"]["password"]
+        assert _console_sign_in(port, "approver", old_password) == 401  # so are passwords
     finally:
         _stop(again)
     assert again.returncode == 0
