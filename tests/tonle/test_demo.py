@@ -38,6 +38,7 @@ def _free_demo_ports() -> int:
             ports.identity,
             *ports.subgraphs.values(),
             *ports.sandboxes.values(),
+            ports.coverage,
         ]
         try:
             with contextlib.ExitStack() as held:
