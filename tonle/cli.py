@@ -256,6 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from tonle.admin_commands import add_parser as add_admin
     from tonle.audit import add_parser as add_audit
+    from tonle.coverage_command import add_parser as add_coverage
     from tonle.dedup import add_parser as add_dedup
     from tonle.export_command import add_parser as add_export
     from tonle.partner_commands import add_parser as add_partners
@@ -267,6 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_audit(sub)
     add_admin(sub)
     add_export(sub)
+    add_coverage(sub)
     return parser
 
 
