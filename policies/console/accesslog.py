@@ -187,7 +187,7 @@ def csv_cell(value: object) -> str:
     return text
 
 
-def csv_lines(accesses: Iterable[AccessSummary]) -> Iterator[str]:
+def csv_lines(accesses: Iterable[AccessSummary], *, header: bool = True) -> Iterator[str]:
     """The header, then one CSV line per record (``fields`` joined with spaces)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -198,7 +198,8 @@ def csv_lines(accesses: Iterable[AccessSummary]) -> Iterator[str]:
         writer.writerow([csv_cell(c) for c in cells])
         return buffer.getvalue()
 
-    yield line(CSV_COLUMNS)
+    if header:
+        yield line(CSV_COLUMNS)
     for a in accesses:
         yield line(
             (
