@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from analysts.coverage import CoverageCounts, CoverageError, CoverageReport, check_request
+from analysts.coverage import CoverageCounts, CoverageError, check_request
 from analysts.coverage_query import FIELDS_QUERY, PartnerFields, page_query
 from analysts.export import Progress
 from analysts.gateway_client import Answer, GatewayClient, GatewayRefused
@@ -28,20 +28,6 @@ class CoverageFailed(CoverageError):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
-
-
-async def run_coverage(
-    client: GatewayClient,
-    area: str,
-    period: str,
-    by: str | None = None,
-    *,
-    page_size: int = PAGE_SIZE,
-    on_page: Callable[[Progress], None] = lambda _: None,
-) -> CoverageReport:
-    """Count the area's people page by page and publish the suppressed report."""
-    counts = await count_coverage(client, area, period, by, page_size=page_size, on_page=on_page)
-    return counts.publish()
 
 
 async def count_coverage(

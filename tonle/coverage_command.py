@@ -16,7 +16,7 @@ from pathlib import Path
 
 from analysts.coverage import BREAKDOWNS, CoverageError, CoverageReport
 from analysts.coverage_files import write_report
-from analysts.coverage_run import PAGE_SIZE, run_coverage
+from analysts.coverage_run import PAGE_SIZE, count_coverage
 from analysts.export import Progress
 from analysts.gateway_client import Caller, GatewayClient, GatewayRefused
 from tonle.export_command import add_caller_arguments, caller_from_args
@@ -62,9 +62,10 @@ def coverage_command(args: argparse.Namespace) -> int:
 async def _coverage(caller: Caller, args: argparse.Namespace) -> tuple[Path, ...]:
     async with GatewayClient(caller) as client:
         if args.quiet or not sys.stderr.isatty():
-            report = await run_coverage(
+            counts = await count_coverage(
                 client, args.area, args.period, args.by, page_size=args.page_size
             )
+            report = counts.publish()
         else:
             report = await _with_bar(client, args)
     return write_report(report, args.out).files
@@ -88,6 +89,7 @@ async def _with_bar(client: GatewayClient, args: argparse.Namespace) -> Coverage
         def report(progress: Progress) -> None:
             bar.update(task, completed=progress.nodes, total=progress.total, rate=progress.rate)
 
-        return await run_coverage(
+        counts = await count_coverage(
             client, args.area, args.period, args.by, page_size=args.page_size, on_page=report
         )
+    return counts.publish()

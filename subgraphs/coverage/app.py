@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp
 
 from analysts.coverage import CoverageReport
-from analysts.coverage_run import run_coverage
+from analysts.coverage_run import count_coverage
 from analysts.gateway_client import Caller, GatewayClient
 from policies import Caller as SignedCaller
 from policies.delegation import DELEGATION_HEADER, Delegation, DelegationError
@@ -59,9 +59,11 @@ class CoverageContext:
             self.gateway_url, "", delegation.purpose, delegation.end_user, delegation
         )
         async with GatewayClient(delegated, timeout_s=TIMEOUT_S) as client:
-            return await run_coverage(
+            counts = await count_coverage(
                 client, asked.area_code, asked.period, asked.by, page_size=self.page_size
             )
+        # Only the suppressed figures leave this process.
+        return counts.publish()
 
 
 def create_app(

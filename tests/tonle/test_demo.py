@@ -154,6 +154,38 @@ def _console_sign_in(port: int, username: str, password: str) -> int:
     return int(response.status)
 
 
+def _check_analyst_export(port: int, key: str, province: str) -> None:
+    """The analyst page at /analyst/ on the gateway's port, and an export job through it."""
+    import time
+
+    status, page = _get(f"http://127.0.0.1:{port}/analyst/")
+    assert status == 200 and "Tonle · Analyst" in page
+    query = (
+        "query($area: String!, $first: Int!, $after: String) { people(provinceCode: $area, "
+        "first: $first, after: $after) { edges { node { spid sex } } } }"
+    )
+    headers = {"Authorization": f"Bearer {key}", "X-Purpose": "statistics"}
+    body = json.dumps({"query": query, "area": province, "format": "csv"}).encode()
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/analyst/api/exports",
+        data=body,
+        headers={**headers, "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 202
+        location = response.headers["Location"]
+    deadline = time.monotonic() + 30
+    while True:
+        job_request = urllib.request.Request(f"http://127.0.0.1:{port}{location}", headers=headers)
+        with urllib.request.urlopen(job_request, timeout=10) as response:
+            job = json.loads(response.read())
+        if job["status"] != "running" or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert job["status"] == "done", job
+    assert job["files"] == ["export.csv"] and job["progress"]["nodes"] > 0
+
+
 def _alive(pid: int) -> bool:
     """Whether process ``pid`` still runs (a zombie, dead but not reaped, does not)."""
     try:
@@ -174,7 +206,7 @@ def _check_operations_tokens(data_dir: Path, port: int) -> None:
     operations = json.loads((data_dir / "demo-credentials.json").read_text())["operations"]
     metrics, admin = operations["metrics_token"], operations["sandbox_admin_token"]
     processes = operations["processes"]
-    assert len(processes) == 10
+    assert len(processes) == 11
     for name in ("gateway", "identity subgraph", "nssf subgraph"):
         url = processes[name]["url"] + "/metrics"
         assert _get(url)[0] == 401, name
@@ -293,6 +325,18 @@ def test_the_demo_answers_the_first_query_then_stops_and_restarts_on_its_data(
             )
             assert (answer["data"]["person"] is not None) == seen, answer  # type: ignore[index]
         _check_operations_tokens(tmp_path, port)
+        # The coverage subgraph answers the analyst through the demo's own gateway.
+        province = population.people[0].village_code[:2]
+        answer = _post(
+            f"http://127.0.0.1:{port}/graphql",
+            partners["nspc"]["api_key"],
+            f'{{ coverage(areaCode: "{province}", period: "2026-10") {{ tables {{ name }} }} }}',
+            "statistics",
+        )
+        assert "errors" not in answer, answer
+        names = [t["name"] for t in answer["data"]["coverage"]["tables"]]  # type: ignore[index]
+        assert names == ["registered", "idpoor", "nssf", "pca", "overlaps"]
+        _check_analyst_export(port, str(partners["nspc"]["api_key"]), province)
         # The policy console on the gateway's port, with one demo admin per role.
         console = credentials["console"]
         assert console["url"] == f"http://127.0.0.1:{port}/admin/"
