@@ -81,6 +81,11 @@ def cmd_gateway(args: argparse.Namespace) -> int:
             )
         mount, lifespan = _with_console(args.database, supergraph, lifespan)
         extra_routes.append(mount)
+    if args.analyst:
+        from tonle.analyst_command import analyst_mount
+
+        mount, lifespan = analyst_mount(f"http://127.0.0.1:{args.port}/graphql", lifespan)
+        extra_routes.append(mount)
     persisted = None
     if settings.redis_url:
         from gateway.persisted import RedisPersistedQueries
@@ -111,6 +116,8 @@ def cmd_gateway(args: argparse.Namespace) -> int:
         print(f"Tonle gateway on {url}/graphql", file=sys.stderr)
         if args.admin:
             print(f"Policy console on {url}/admin/", file=sys.stderr)
+        if args.analyst:
+            print(f"Analyst page on {url}/analyst/", file=sys.stderr)
         await group.wait()
 
     serve_forever(run())
@@ -217,6 +224,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also serve the policy console at /admin on this port (tonle demo does)",
     )
+    gw.add_argument(
+        "--analyst",
+        action="store_true",
+        help="also serve the analyst page and its jobs API at /analyst (tonle demo does)",
+    )
     gw.set_defaults(func=cmd_gateway)
 
     plan = sub.add_parser("plan", help="print the query plan of an operation")
@@ -255,6 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     from tonle.admin_commands import add_parser as add_admin
+    from tonle.analyst_command import add_parser as add_analyst
     from tonle.audit import add_parser as add_audit
     from tonle.coverage_command import add_parser as add_coverage
     from tonle.dedup import add_parser as add_dedup
@@ -268,6 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_audit(sub)
     add_admin(sub)
     add_export(sub)
+    add_analyst(sub)
     add_coverage(sub)
     return parser
 

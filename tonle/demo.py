@@ -193,6 +193,7 @@ async def _start(supervisor: Supervisor, data_dir: Path, ports: DemoPorts, peopl
             *("tonle.cli", "gateway", "--supergraph", str(supergraph)),
             *("--database", stores.registry_url, "--port", str(ports.gateway)),
             "--admin",
+            "--analyst",
         ),
         gateway_url + "/health",
         {
@@ -200,6 +201,7 @@ async def _start(supervisor: Supervisor, data_dir: Path, ports: DemoPorts, peopl
             "TONLE_PSEUDONYM_KEY": pseudonym_key,
             "TONLE_AUDIT_SIGNING_KEY": str(signing_key),
             "TONLE_POLICY_POLL_S": "1",
+            "TONLE_ANALYST_JOBS_DIR": str(data_dir / "analyst-jobs"),
             "TONLE_GATEWAY_OPEN": "",
             "TONLE_SUBGRAPH_URLS": "",
             # a coverage report pages through this gateway: within its 30 s, not 10 s
@@ -283,6 +285,10 @@ def _print_welcome(
     say(f"Console:     {console.get('url')}  (policy admins; passwords new at every start)")
     for username, account in console.get("accounts", {}).items():
         say(f"  {username:<9} {', '.join(account['roles']):<30} {account['password']}")
+    say(
+        f"Analysts:    {gateway_url}/analyst/  (the nspc key, purpose statistics; "
+        "or tonle coverage / tonle export --demo-partner nspc)"
+    )
     say(f"Supergraph:  {data_dir / 'supergraph.graphql'}")
     for name in OPERATORS:
         say(
