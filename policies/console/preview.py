@@ -157,10 +157,10 @@ def schema_preview(
 
 
 def sdl_diff(before: str | None, after: str | None) -> tuple[DiffLine, ...]:
-    """Line by line, the draft's view against the published one (the header lines included,
-    so changed rows and limits show too)."""
-    old = (before or "").splitlines()
-    new = (after or "").splitlines()
+    """Line by line, the draft's view against the published one: the header's rows, limits
+    and dates too, but not its first line, which only names the version."""
+    old = (before or "").splitlines()[1:]
+    new = (after or "").splitlines()[1:]
     out = []
     for line in difflib.ndiff(old, new):
         tag, text = line[:2], line[2:]

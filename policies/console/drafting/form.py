@@ -95,11 +95,24 @@ def ordered_types(schema: GraphQLSchema) -> list[str]:
     return list(seen) + sorted(set(leads) - set(seen))
 
 
+# What each mask makes of a value, short enough for a select (the page explains them all).
+MASK_EXAMPLES = {
+    "nullify": "always null",
+    "last4": "*****6789",
+    "year": "1985-01-01",
+    "initial": "S.",
+    "commune": "to 6 digits",
+    "pseudonym": "ps_...",
+    "match_only": "MATCH or MISMATCH",
+}
+
+
 def _choices(definition: GraphQLField, current: str) -> tuple[Choice, ...]:
     out = [Choice(HIDDEN, "hidden"), Choice(VISIBLE, "visible")]
     for name, mask in MASKS.items():
         if mask.check(definition.type) is None:
-            out.append(Choice(name, f"masked: {name} ({mask.description})"))
+            example = MASK_EXAMPLES.get(name, mask.description)
+            out.append(Choice(name, f"masked: {name} ({example})"))
     if current not in {c.value for c in out}:
         out.append(Choice(current, f"{current} (no longer valid for this field)"))
     return tuple(out)

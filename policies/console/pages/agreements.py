@@ -37,6 +37,7 @@ from policies.console.rendering import render
 from policies.console.sessions import add_flash
 from policies.console.state import console, url
 from policies.console.trail import record
+from policies.masks import MASKS
 from policies.model import PolicyDocument
 from policies.repository import version_document
 
@@ -189,6 +190,7 @@ def _editor(
         problems=problems,
         can_edit=may_edit(request, draft),
         ident=control_id,
+        masks={name: mask.description for name, mask in MASKS.items()},
         action=url(request, editor_path(draft.id, partner, purpose)),
     )
 

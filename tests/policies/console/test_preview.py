@@ -77,9 +77,8 @@ def test_the_schema_under_a_draft_and_its_difference_from_the_published_one() ->
     assert ("added", "# rows: areas 12") in changes
     assert ("removed", "  familyName: String!") in changes
     assert ("added", "  familyName: String!  # masked: initial") in changes
-    assert ("added", "# ngo-cash for eligibility_check, draft 7") in changes
-    # nothing else of the schema changed
-    assert len(changes) == 6
+    # nothing else of the schema changed (the line naming the version is not compared)
+    assert len(changes) == 4
 
 
 def test_a_new_agreement_is_all_added_and_a_removed_one_all_removed() -> None:
