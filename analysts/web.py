@@ -17,8 +17,10 @@ the key in the tab's session storage, the way the explorer does.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -33,6 +35,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from analysts.areas import children_of
+from analysts.coverage import CoverageError, CoverageReport
+from analysts.coverage_files import WrittenReport, write_report
+from analysts.coverage_run import count_coverage
 from analysts.export import ExportRequest, Progress, run_export
 from analysts.export_query import ExportQueryError, read_export_query
 from analysts.gateway_client import Caller, GatewayClient, GatewayRefused
@@ -43,11 +48,10 @@ HERE = Path(__file__).parent
 MAX_QUERY_BYTES = 64 * 1024
 AREA = re.compile(r"^\d{2}(\d{2}(\d{2}(\d{2})?)?)?$")
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-TOLD = (GatewayRefused, ExportQueryError, ExportFileError, ValueError)
+TOLD = (GatewayRefused, ExportQueryError, ExportFileError, CoverageError)
 
-# kind -> the work of a coverage job: (caller, area, period, by, job) -> files; set by
-# the coverage report's module when it is installed (see analysts.coverage_report).
-CoverageWork = Callable[[Caller, str, str, str | None, Job], Awaitable[dict[str, Path]]]
+# matplotlib's pyplot keeps global state: one report is drawn at a time.
+_DRAWING = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,6 @@ class AnalystConfig:
     jobs_dir: Path
     keep_s: float = 3600.0
     per_key: int = 2
-    coverage: CoverageWork | None = None
 
 
 def create_analyst_app(config: AnalystConfig) -> Starlette:
@@ -186,9 +189,6 @@ async def start_export(request: Request) -> Response:
 
 
 async def start_coverage(request: Request) -> Response:
-    config: AnalystConfig = request.app.state.analysts
-    if config.coverage is None:
-        return problem(501, "coverage reports are not installed in this service")
     caller = caller_of(request)
     if isinstance(caller, JSONResponse):
         return caller
@@ -202,12 +202,23 @@ async def start_coverage(request: Request) -> Response:
         return problem(400, "period: a month as YYYY-MM, e.g. 2026-10")
     if by not in (None, "district", "commune", "village"):
         return problem(400, "by: district, commune or village (or leave it out)")
-    coverage = config.coverage
 
     async def work(job: Job) -> dict[str, Path]:
-        return await coverage(caller, area, period, by, job)
+        def update(progress: Progress) -> None:
+            job.progress.update(progress_view(progress))
+
+        async with GatewayClient(caller) as client:
+            counts = await count_coverage(client, area, period, by, on_page=update)
+        report = counts.publish()
+        written = await asyncio.to_thread(_draw, report, job.directory)
+        return {path.name: path for path in written.files}
 
     return started(request, caller, "coverage", work)
+
+
+def _draw(report: CoverageReport, directory: Path) -> WrittenReport:
+    with _DRAWING:
+        return write_report(report, directory)
 
 
 def started(
