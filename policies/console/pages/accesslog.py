@@ -33,6 +33,7 @@ from policies.console.state import console, url
 from policies.console.trail import record
 
 NAV = ("Access log", "/access-log", 60)
+NAV_ROLES = ("auditor",)
 PAGE = 50
 CHART_DAYS = 30
 

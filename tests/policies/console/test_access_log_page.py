@@ -99,3 +99,10 @@ async def test_verifying_the_chain_from_the_page(site: ConsoleSite) -> None:
     page = await aud.get("/access-log?verify=1")
     assert page.has("Intact. 4 records recomputed")
     assert any(e.action == "access_log_verify" for e in await entries(site.sessions))
+
+
+async def test_the_access_log_is_in_the_navigation_of_auditors_only(site: ConsoleSite) -> None:
+    erin = await site.signed_in("erin")
+    assert 'href="/admin/access-log"' not in (await erin.get("/")).text
+    aud = await site.signed_in("aud")
+    assert 'href="/admin/access-log"' in (await aud.get("/")).text

@@ -218,3 +218,17 @@ async def test_hostile_previews_are_refused_as_a_gateway_would(stack: PolicyStac
     assert (late.status, late.codes) == (403, ["FORBIDDEN_PURPOSE"])
     # none of these returned data, so none was logged
     assert (await search_accesses(stack.sessions, partner="admin:erin")).accesses == ()
+
+
+async def test_previews_spend_the_partners_rate_budget(stack: PolicyStack) -> None:
+    current = await published(stack.sessions)
+    assert current is not None
+    old = current.document.agreement(*NGO)
+    assert old is not None
+    draft = with_ngo(current.document, limits=replace(old.limits, requests_per_minute=1))
+    gateway = previewer(stack)
+    asked = PreviewQuery(*NGO, "{ __typename }", {})
+    first = await gateway.run(draft, "d", "erin", asked)
+    assert first.status == 200
+    second = await gateway.run(draft, "d", "eli", asked)
+    assert (second.status, second.codes) == (429, ["RATE_LIMITED"])
