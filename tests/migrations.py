@@ -18,3 +18,25 @@ def table_of(change: Any) -> str | None:
         return str(rest[0].parent.name)
     # add_column, remove_column, modify_*: (kind, schema, table, ...)
     return str(rest[1])
+
+
+async def model_differences(database_url: str, metadata: Any, tables: set[str]) -> list[Any]:
+    """What alembic finds different between the migrated database and ``metadata``, for
+    ``tables`` only (other metadata's tables show up as "not in this metadata")."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from identity_store import create_engine
+
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+
+            def diff(sync: Any) -> list[Any]:
+                context = MigrationContext.configure(sync, opts={"compare_type": True})
+                return list(compare_metadata(context, metadata))
+
+            changes = await connection.run_sync(diff)
+    finally:
+        await engine.dispose()
+    return [c for c in changes if table_of(c) in tables]

@@ -40,6 +40,17 @@ def _admin(monkeypatch: pytest.MonkeyPatch, database: str, *args: str, stdin: st
     return main(["admin", *args, "--database", database])
 
 
+def _create(
+    monkeypatch: pytest.MonkeyPatch, database: str, username: str, role: str, password: str
+) -> int:
+    return _admin(
+        monkeypatch,
+        database,
+        *("create-user", username, "--role", role, "--password-stdin"),
+        stdin=password + "\n",
+    )
+
+
 def test_create_user_reads_the_password_from_stdin_and_never_prints_it(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], database: str
 ) -> None:
@@ -70,42 +81,14 @@ def test_create_user_reads_the_password_from_stdin_and_never_prints_it(
 def test_weak_passwords_unknown_roles_and_twins_are_refused(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], database: str
 ) -> None:
-    short = _admin(
-        monkeypatch,
-        database,
-        "create-user",
-        "dara",
-        "--role",
-        "editor",
-        "--password-stdin",
-        stdin="short\n",
-    )
+    short = _create(monkeypatch, database, "dara", "editor", "short")
     assert short == 2 and "at least 12 characters" in capsys.readouterr().err
-    named = _admin(
-        monkeypatch,
-        database,
-        "create-user",
-        "dara",
-        "--role",
-        "editor",
-        "--password-stdin",
-        stdin="dara-dara-dara-dara\n",
-    )
+    named = _create(monkeypatch, database, "dara", "editor", "dara-dara-dara-dara")
     assert named == 2 and "must not contain the username" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         _admin(monkeypatch, database, "create-user", "dara", "--role", "king")
     for expected in (0, 2):
-        status = _admin(
-            monkeypatch,
-            database,
-            "create-user",
-            "dara",
-            "--role",
-            "auditor",
-            "--password-stdin",
-            stdin=PASSWORD + "\n",
-        )
-        assert status == expected
+        assert _create(monkeypatch, database, "dara", "auditor", PASSWORD) == expected
     assert "already exists" in capsys.readouterr().err
     with pytest.raises(SystemExit):  # there is no --password option to leak it through
         _admin(monkeypatch, database, "create-user", "x", "--role", "auditor", "--password", "p")
@@ -114,16 +97,7 @@ def test_weak_passwords_unknown_roles_and_twins_are_refused(
 def test_unlock_disable_and_enable(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], database: str
 ) -> None:
-    _admin(
-        monkeypatch,
-        database,
-        "create-user",
-        "dara",
-        "--role",
-        "auditor",
-        "--password-stdin",
-        stdin=PASSWORD + "\n",
-    )
+    _create(monkeypatch, database, "dara", "auditor", PASSWORD)
     assert _admin(monkeypatch, database, "disable", "dara") == 0
     assert _admin(monkeypatch, database, "list-users") == 0
     assert "disabled since" in capsys.readouterr().out

@@ -5,6 +5,8 @@ live under ``/drafts/{id}/...`` in their own modules.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -34,7 +36,7 @@ from policies.console.state import console, url
 from policies.console.trail import record
 from policies.console.version_diff import diff_documents
 from policies.errors import PolicyError
-from policies.repository import list_partners, published, version_document
+from policies.repository import Sessions, list_partners, published, version_document
 
 NAV = ("Drafts", "/drafts", 20)
 STATUS_FILTERS = ("open", "all", "draft", "submitted", "published", "rejected", "withdrawn")
@@ -167,71 +169,89 @@ async def _refused(request: Request, draft: Draft, action: str, error: DraftErro
     return await _draft_page(request, fresh, error=str(error), status=status)
 
 
+Decision = Callable[[Sessions, int, str], Awaitable[object]]
+
+
+async def _decide(
+    request: Request,
+    tried: str,
+    decide: Decision,
+    action: str,
+    done: str,
+    *,
+    draft: Draft | None = None,
+    outcome_as: str | None = None,
+    **details: object,
+) -> Response:
+    """Apply ``decide(sessions, draft id, admin)`` to the draft of the address; on success
+    record ``action`` (with the outcome as detail ``outcome_as``) and come back to the
+    draft saying ``done``; else say why not."""
+    draft = draft or await _draft(request)
+    try:
+        outcome = await decide(console(request).sessions, draft.id, request.state.admin.username)
+    except DraftError as error:
+        return await _refused(request, draft, tried, error)
+    if outcome_as is not None:
+        details[outcome_as] = outcome
+    return await _act(request, draft, action, done.format(draft=draft, outcome=outcome), **details)
+
+
+async def _field(request: Request, name: str, limit: int) -> str:
+    async with request.form() as form:
+        return str(form.get(name) or "")[:limit]
+
+
 @requires("editor")
 async def draft_submit(request: Request) -> Response:
-    draft = await _draft(request)
-    async with request.form() as form:
-        reason = str(form.get("reason") or "")
-    try:
-        await submit(
-            console(request).sessions, draft.id, by=request.state.admin.username, reason=reason
-        )
-    except DraftError as error:
-        return await _refused(request, draft, "submit", error)
-    return await _act(
+    reason = await _field(request, "reason", 2000)
+    return await _decide(
         request,
-        draft,
+        "submit",
+        lambda sessions, draft_id, by: submit(sessions, draft_id, by=by, reason=reason),
         "draft_submit",
-        f"Draft {draft.id} is waiting for another admin's approval.",
+        "Draft {draft.id} is waiting for another admin's approval.",
         reason=reason.strip()[:500],
     )
 
 
 @requires("editor")
 async def draft_return(request: Request) -> Response:
-    draft = await _draft(request)
-    try:
-        await return_to_editing(
-            console(request).sessions, draft.id, by=request.state.admin.username
-        )
-    except DraftError as error:
-        return await _refused(request, draft, "return to editing", error)
-    return await _act(request, draft, "draft_return", f"Draft {draft.id} is back in editing.")
+    return await _decide(
+        request,
+        "return to editing",
+        lambda sessions, draft_id, by: return_to_editing(sessions, draft_id, by=by),
+        "draft_return",
+        "Draft {draft.id} is back in editing.",
+    )
 
 
 @requires("editor", "approver")
 async def draft_withdraw(request: Request) -> Response:
-    draft = await _draft(request)
-    try:
-        await withdraw(console(request).sessions, draft.id, by=request.state.admin.username)
-    except DraftError as error:
-        return await _refused(request, draft, "withdraw", error)
-    return await _act(request, draft, "draft_withdraw", f"Draft {draft.id} is withdrawn.")
+    return await _decide(
+        request,
+        "withdraw",
+        lambda sessions, draft_id, by: withdraw(sessions, draft_id, by=by),
+        "draft_withdraw",
+        "Draft {draft.id} is withdrawn.",
+    )
 
 
 @requires("approver")
 async def draft_approve(request: Request) -> Response:
+    note = await _field(request, "note", 2000)
     draft = await _draft(request)
-    async with request.form() as form:
-        note = str(form.get("note") or "")[:2000]
     errors, _ = await check_errors(request, draft)
-    try:
-        number = await approve(
-            console(request).sessions,
-            draft.id,
-            by=request.state.admin.username,
-            note=note,
-            problems=errors,
-        )
-    except DraftError as error:
-        return await _refused(request, draft, "approve", error)
-    return await _act(
+    return await _decide(
         request,
-        draft,
+        "approve",
+        lambda sessions, draft_id, by: approve(
+            sessions, draft_id, by=by, note=note, problems=errors
+        ),
         "draft_approve",
-        f"Draft {draft.id} is published as version {number}: every running gateway enforces it "
-        "within a few seconds.",
-        version=number,
+        "Draft {draft.id} is published as version {outcome}: every running gateway enforces "
+        "it within a few seconds.",
+        draft=draft,
+        outcome_as="version",
         author=draft.author,
         reason=draft.reason,
     )
@@ -239,17 +259,14 @@ async def draft_approve(request: Request) -> Response:
 
 @requires("approver")
 async def draft_reject(request: Request) -> Response:
-    draft = await _draft(request)
-    async with request.form() as form:
-        note = str(form.get("note") or "")[:2000]
-    try:
-        await reject(
-            console(request).sessions, draft.id, by=request.state.admin.username, note=note
-        )
-    except DraftError as error:
-        return await _refused(request, draft, "reject", error)
-    return await _act(
-        request, draft, "draft_reject", f"Draft {draft.id} is rejected.", note=note.strip()
+    note = await _field(request, "note", 2000)
+    return await _decide(
+        request,
+        "reject",
+        lambda sessions, draft_id, by: reject(sessions, draft_id, by=by, note=note),
+        "draft_reject",
+        "Draft {draft.id} is rejected.",
+        note=note.strip(),
     )
 
 

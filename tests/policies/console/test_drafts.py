@@ -62,6 +62,8 @@ async def test_a_draft_is_published_by_a_second_admin_with_its_reason(site: Cons
     )
     page = await ada.get(f"/drafts/{draft_id}")
     assert page.has(f"is published as version {now.number}")
+    (decision,) = await entries(site.sessions, action="draft_approve")
+    assert decision.details["version"] == now.number and decision.details["author"] == "erin"
     trail = [(e.username, e.action) for e in await entries(site.sessions)]
     for expected in (("erin", "draft_create"), ("erin", "draft_submit"), ("ada", "draft_approve")):
         assert expected in trail
