@@ -381,41 +381,46 @@ def _apply_text(
     return text or None
 
 
+def _changed_words(
+    form: Form,
+    name: str,
+    shown: str,
+    pattern: re.Pattern[str],
+    what: str,
+    problems: list[FormProblem],
+) -> list[str] | None:
+    """The words of a list control (commas or spaces between them), or None when it was
+    left as shown or holds a word that is not ``what`` (a problem then)."""
+    raw = last(form, name)
+    if raw is None or raw.strip() == shown:
+        return None
+    words = tokens(raw)
+    wrong = [w for w in words if not pattern.match(w)]
+    if wrong:
+        problems.append(FormProblem(name, f"{name.capitalize()}: {wrong[0][:30]!r} is not {what}"))
+        return None
+    return words
+
+
 def _apply_programmes(
     form: Form, current: tuple[str, ...] | None, problems: list[FormProblem]
 ) -> tuple[str, ...] | None:
-    raw = last(form, "programmes")
-    if raw is None or raw.strip() == ", ".join(current or ()):
-        return current
-    words = tokens(raw)
-    wrong = [t for t in words if not PROGRAMME_CODE.match(t)]
-    if wrong:
-        problems.append(
-            FormProblem(
-                "programmes",
-                f"Programmes: {wrong[0][:30]!r} is not a programme code (lower-case letters, "
-                "digits and _, such as health_care)",
-            )
-        )
-        return current
-    return tuple(dict.fromkeys(words)) or None
+    words = _changed_words(
+        form,
+        "programmes",
+        ", ".join(current or ()),
+        PROGRAMME_CODE,
+        "a programme code (lower-case letters, digits and _, such as health_care)",
+        problems,
+    )
+    return current if words is None else tuple(dict.fromkeys(words)) or None
 
 
 def _apply_grants(
     form: Form, name: str, current: frozenset[str], problems: list[FormProblem]
 ) -> frozenset[str]:
-    raw = last(form, name)
-    if raw is None or raw.strip() == ", ".join(sorted(current)):
-        return current
-    words = tokens(raw)
-    wrong = [t for t in words if not GRANT_NAME.match(t)]
-    if wrong:
-        problems.append(
-            FormProblem(
-                name,
-                f"{name.capitalize()}: {wrong[0][:30]!r} is not a name such as read:payments",
-            )
-        )
-        return current
-    found = frozenset(words)
+    words = _changed_words(
+        form, name, ", ".join(sorted(current)), GRANT_NAME, "a name such as read:payments", problems
+    )
+    found = current if words is None else frozenset(words)
     return current if found == current else found
