@@ -20,6 +20,8 @@ from strawberry.federation.schema import FederationAny
 from strawberry.types import Info
 from strawberry.types.base import StrawberryObjectDefinition
 
+from subgraphs.fast_path import ColumnarExecutor, fast_path_enabled
+
 _SCALARS = (str, int, float, bool, type(None))
 
 
@@ -73,7 +75,16 @@ def representation_problem(schema: Schema, index: int, representation: object) -
 
 
 class CheckedEntities(Schema):
-    """A federation schema whose ``_entities`` refuses malformed representations one by one."""
+    """A federation schema whose ``_entities`` refuses malformed representations one by one.
+
+    Lists of objects are completed a column at a time (:mod:`subgraphs.fast_path`) unless
+    ``TONLE_SUBGRAPH_FAST_PATH=0``.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if fast_path_enabled():
+            kwargs.setdefault("execution_context_class", ColumnarExecutor)
+        super().__init__(*args, **kwargs)
 
     # Strawberry builds the _entities field from these annotations: keep them as they are.
     def entities_resolver(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,6 +13,7 @@ from starlette.types import ASGIApp
 import identity_store
 from identity_store import create_engine, load_gazetteer, session_factory
 from identity_store.matching import MatchModel
+from subgraphs.collector import settle_long_lived
 from subgraphs.identity.context import IdentityContext, caller_of, make_context
 from subgraphs.identity.schema import schema
 from subgraphs.server import build_subgraph_app
@@ -61,8 +61,7 @@ def create_app(
         # frozen out of the cyclic collector's reach, they no longer make each full
         # collection a pause of hundreds of milliseconds in the middle of a request.
         load_gazetteer()
-        gc.collect()
-        gc.freeze()
+        settle_long_lived()
         try:
             yield
         finally:

@@ -11,7 +11,14 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from identity_store.spid import is_valid_spid
-from subgraphs.operator import OperatorCall, OperatorSchema, OperatorSubgraph, operator_loader
+from subgraphs.fast_path import batch_resolver
+from subgraphs.operator import (
+    OperatorCall,
+    OperatorSchema,
+    OperatorSubgraph,
+    load_each,
+    operator_loader,
+)
 
 BY_MEMBER_PATH = "/v1/households/by-member"
 BY_ID_PATH = "/v1/households/by-id"
@@ -70,12 +77,26 @@ def make_context(call: OperatorCall) -> IdPoorContext:
     )
 
 
+async def _by_members(
+    people: Sequence[Person], info: strawberry.Info[IdPoorContext, Any]
+) -> list[IdPoorStatus | BaseException | None]:
+    return await load_each(info.context.by_member, [person.spid for person in people])
+
+
+async def _by_households(
+    households: Sequence[Household], info: strawberry.Info[IdPoorContext, Any]
+) -> list[IdPoorStatus | BaseException | None]:
+    ids = [household.household_id for household in households]
+    return await load_each(info.context.by_household, ids)
+
+
 @strawberry.federation.type(keys=["spid"])
 class Person:
     spid: str
 
     @strawberry.field(
-        description="IDPoor identification of the household; null when not identified poor."
+        description="IDPoor identification of the household; null when not identified poor.",
+        metadata=batch_resolver(_by_members),
     )
     async def idpoor(self, info: strawberry.Info[IdPoorContext, Any]) -> IdPoorStatus | None:
         return await info.context.by_member.load(self.spid)
@@ -89,7 +110,10 @@ class Person:
 class Household:
     household_id: str
 
-    @strawberry.field(description="The household's IDPoor identification; null when not poor.")
+    @strawberry.field(
+        description="The household's IDPoor identification; null when not poor.",
+        metadata=batch_resolver(_by_households),
+    )
     async def idpoor(self, info: strawberry.Info[IdPoorContext, Any]) -> IdPoorStatus | None:
         return await info.context.by_household.load(self.household_id)
 

@@ -18,7 +18,14 @@ from typing import Any
 import strawberry
 from strawberry.dataloader import DataLoader
 
-from subgraphs.operator import OperatorCall, OperatorSchema, OperatorSubgraph, operator_loader
+from subgraphs.fast_path import batch_resolver
+from subgraphs.operator import (
+    OperatorCall,
+    OperatorSchema,
+    OperatorSubgraph,
+    load_each,
+    operator_loader,
+)
 from subgraphs.scalars import parse_date
 
 VERIFICATIONS_PATH = "/v1/verifications"
@@ -67,8 +74,12 @@ class MoiContext:
     async def verify(
         self, khmer_id: str, family_name: str, given_name: str, birth_date: dt.date | str
     ) -> KhmerIdVerification | None:
-        birth = birth_date.isoformat() if isinstance(birth_date, dt.date) else birth_date
-        return await self.verifications.load((khmer_id, family_name, given_name, birth))
+        return await self.verifications.load(_check(khmer_id, family_name, given_name, birth_date))
+
+
+def _check(khmer_id: str, family_name: str, given_name: str, birth_date: dt.date | str) -> Check:
+    birth = birth_date.isoformat() if isinstance(birth_date, dt.date) else birth_date
+    return (khmer_id, family_name, given_name, birth)
 
 
 def make_context(call: OperatorCall) -> MoiContext:
@@ -89,6 +100,29 @@ def _key(check: dict[str, str]) -> Check:
     return (check["khmer_id"], check["family_name"], check["given_name"], check["birth_date"])
 
 
+async def _verifications(
+    people: Sequence[Person],
+    info: strawberry.Info[MoiContext, Any],
+    family_name: str | None = None,
+    given_name: str | None = None,
+    birth_date: dt.date | None = None,
+) -> list[KhmerIdVerification | BaseException | None]:
+    """``Person.khmerIdVerification`` for many people: one batch of checks for all of them."""
+    checks = {
+        index: _check(
+            person.khmer_id,
+            family_name if family_name is not None else person.family_name,
+            given_name if given_name is not None else person.given_name,
+            birth_date if birth_date is not None else person.birth_date,
+        )
+        for index, person in enumerate(people)
+        if person.khmer_id
+    }
+    found = await load_each(info.context.verifications, list(checks.values()))
+    answers = dict(zip(checks, found, strict=True))
+    return [answers.get(index, NO_KHMER_ID) for index in range(len(people))]
+
+
 @strawberry.federation.type(keys=["spid"])
 class Person:
     spid: str
@@ -102,6 +136,7 @@ class Person:
         description="Whether MoI's Khmer ID record matches this person. By default the "
         "registry's names and birth date are checked; give any of them to check those "
         "instead. Null when MoI cannot be reached.",
+        metadata=batch_resolver(_verifications),
     )
     async def khmer_id_verification(
         self,

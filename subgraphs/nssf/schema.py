@@ -12,7 +12,14 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from identity_store.spid import is_valid_spid
-from subgraphs.operator import OperatorCall, OperatorSchema, OperatorSubgraph, operator_loader
+from subgraphs.fast_path import batch_resolver
+from subgraphs.operator import (
+    OperatorCall,
+    OperatorSchema,
+    OperatorSubgraph,
+    load_each,
+    operator_loader,
+)
 
 BY_SPID_PATH = "/v1/members/by-spid"
 
@@ -79,11 +86,20 @@ def make_context(call: OperatorCall) -> NssfContext:
     return NssfContext(operator_loader(members, valid=is_valid_spid))
 
 
+async def _memberships(
+    people: Sequence[Person], info: strawberry.Info[NssfContext, Any]
+) -> list[NssfMembership | BaseException | None]:
+    return await load_each(info.context.members, [person.spid for person in people])
+
+
 @strawberry.federation.type(keys=["spid"])
 class Person:
     spid: str
 
-    @strawberry.field(description="NSSF membership; null when the person is not a member.")
+    @strawberry.field(
+        description="NSSF membership; null when the person is not a member.",
+        metadata=batch_resolver(_memberships),
+    )
     async def nssf(self, info: strawberry.Info[NssfContext, Any]) -> NssfMembership | None:
         return await info.context.members.load(self.spid)
 

@@ -6,6 +6,7 @@ from subgraphs.operator.app import (
     OperatorCall,
     OperatorSubgraph,
     create_operator_app,
+    load_each,
     operator_loader,
 )
 from subgraphs.operator.breaker import BreakerState, CircuitBreaker
@@ -36,5 +37,6 @@ __all__ = [
     "TtlCache",
     "XRoad",
     "create_operator_app",
+    "load_each",
     "operator_loader",
 ]

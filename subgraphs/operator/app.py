@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.federation import Schema
 
 from policies import Caller
+from subgraphs.collector import settle_long_lived
 from subgraphs.operator.client import OperatorClient
 from subgraphs.operator.errors import OperatorError
 from subgraphs.operator.metrics import OperatorStateCollector
@@ -62,6 +64,15 @@ def operator_loader(
         return [answers.get(key, absent) for key in keys]
 
     return DataLoader(load_fn=load)
+
+
+async def load_each(loader: DataLoader[K, V], keys: Sequence[K]) -> list[V | BaseException]:
+    """Every key's value through ``loader`` (one batch), a failed key's error in its place.
+
+    What a field's batch resolver (``subgraphs.fast_path``) uses to answer many people
+    with the same loader, and so the same values and errors, as the field's resolver.
+    """
+    return await asyncio.gather(*(loader.load(key) for key in keys), return_exceptions=True)
 
 
 @dataclass(frozen=True)
@@ -157,6 +168,9 @@ def create_operator_app(
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         await client.open()
+        # The schema and the imports, frozen, are no longer walked by every full collection:
+        # that halved the time of an _entities request of 10,000 people.
+        settle_long_lived()
         try:
             yield
         finally:

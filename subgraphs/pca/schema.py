@@ -12,7 +12,14 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from identity_store.spid import is_valid_spid
-from subgraphs.operator import OperatorCall, OperatorSchema, OperatorSubgraph, operator_loader
+from subgraphs.fast_path import batch_resolver
+from subgraphs.operator import (
+    OperatorCall,
+    OperatorSchema,
+    OperatorSubgraph,
+    load_each,
+    operator_loader,
+)
 
 BY_BENEFICIARY_PATH = "/v1/payments/by-beneficiary"
 
@@ -60,13 +67,40 @@ def make_context(call: OperatorCall) -> PcaContext:
     return PcaContext(operator_loader(payments, valid=is_valid_spid, absent=[]))
 
 
+def _matching(
+    payments: list[CertifiedPayment] | None, programme: str | None, since_period: str | None
+) -> list[CertifiedPayment] | None:
+    if payments is None or (programme is None and since_period is None):
+        return payments
+    return [
+        p
+        for p in payments
+        if (programme is None or p.programme == programme)
+        and (since_period is None or p.period >= since_period)
+    ]
+
+
+async def _payments_of_each(
+    people: Sequence[Person],
+    info: strawberry.Info[PcaContext, Any],
+    programme: str | None = None,
+    since_period: str | None = None,
+) -> list[list[CertifiedPayment] | BaseException | None]:
+    found = await load_each(info.context.payments, [person.spid for person in people])
+    return [
+        answer if isinstance(answer, BaseException) else _matching(answer, programme, since_period)
+        for answer in found
+    ]
+
+
 @strawberry.federation.type(keys=["spid"])
 class Person:
     spid: str
 
     @strawberry.field(
         description="Payments the PCA certified for the person, oldest period first; "
-        "empty when none, null when the PCA cannot be reached."
+        "empty when none, null when the PCA cannot be reached.",
+        metadata=batch_resolver(_payments_of_each),
     )
     async def pca_payments(
         self,
@@ -76,15 +110,7 @@ class Person:
             str | None, strawberry.argument(description="Only periods from this month on.")
         ] = None,
     ) -> list[CertifiedPayment] | None:
-        payments = await info.context.payments.load(self.spid)
-        if payments is None:
-            return None
-        return [
-            p
-            for p in payments
-            if (programme is None or p.programme == programme)
-            and (since_period is None or p.period >= since_period)
-        ]
+        return _matching(await info.context.payments.load(self.spid), programme, since_period)
 
     @classmethod
     def resolve_reference(cls, spid: str) -> Person:
