@@ -10,16 +10,10 @@ from policies.cedar import PartnerFacts
 from policies.console.warnings import KINDS, CheckReport, check_draft
 from policies.model import Agreement, Limits, PolicyDocument, Purpose, RowScopeRule
 from tests.policies.schemas import demo_policy, tonle_gateway
+from tonle.demo_partners import DEMO_PARTNERS
 
 TODAY = dt.date(2026, 11, 30)
-PARTNERS = {
-    "registry": PartnerFacts("registry", "registry_staff"),
-    "nssf": PartnerFacts("nssf", "operator", "nssf"),
-    "idpoor": PartnerFacts("idpoor", "operator", "idpoor"),
-    "ngo-cash": PartnerFacts("ngo-cash", "development_partner"),
-    "nspc": PartnerFacts("nspc", "analyst"),
-    "pca": PartnerFacts("pca", "operator", "pca"),
-}
+PARTNERS = {p.code: PartnerFacts(p.code, p.kind, p.operator) for p in DEMO_PARTNERS}
 NGO = ("ngo-cash", "eligibility_check")
 NSPC = ("nspc", "statistics")
 
