@@ -284,6 +284,23 @@ async def revoke_key(sessions: Sessions, key_id: str) -> KeyRecord:
     return _key_record(key, partner.code)
 
 
+async def set_xroad_client(sessions: Sessions, code: str, xroad_client: str | None) -> None:
+    """Name the CamDX client subsystem the partner calls from (None: it no longer does)."""
+    problems = check_partner(code, "operator", None, xroad_client)
+    if problems:
+        raise InvalidPartner("; ".join(problems))
+    async with sessions() as session, session.begin():
+        row = await partner_row(session, code)
+        row.xroad_client = xroad_client
+        try:
+            await session.flush()
+        except IntegrityError:
+            raise InvalidPartner(
+                f"another partner already calls from CamDX client {xroad_client!r}"
+            ) from None
+        await bump_epoch(session)
+
+
 async def list_partners(sessions: Sessions) -> list[PartnerRecord]:
     """Every partner with its keys, by code."""
     async with sessions() as session:

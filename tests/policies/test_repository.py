@@ -27,6 +27,7 @@ from policies.repository import (
     revoke_key,
     rollback,
     rotate_key,
+    set_xroad_client,
     version_document,
 )
 from tests.policies.schemas import demo_policy
@@ -115,3 +116,21 @@ async def test_versions_are_numbered_published_and_rolled_back_as_new_versions(
         await publish(sessions, 9, by="ana", reason="no such version")
     with pytest.raises(PolicyError, match="give the reason"):
         await add_version(sessions, document, created_by="ana", reason=" ")
+
+
+async def test_a_partners_camdx_client_changes_and_gateways_are_told(sessions: Sessions) -> None:
+    await create_partner(sessions, "cash", "Cash", "development_partner")
+    await create_partner(sessions, "nssf", "NSSF", "operator", xroad_client="CAMBODIA/GOV/NSSF/M")
+    before = await current_epoch(sessions)
+    await set_xroad_client(sessions, "cash", "CAMBODIA/GOV/MOSVY/CASH")
+    assert await current_epoch(sessions) > before
+    partners = {p.code: p for p in await list_partners(sessions)}
+    assert partners["cash"].xroad_client == "CAMBODIA/GOV/MOSVY/CASH"
+    with pytest.raises(InvalidPartner, match="already calls from CamDX client"):
+        await set_xroad_client(sessions, "cash", "CAMBODIA/GOV/NSSF/M")
+    with pytest.raises(InvalidPartner, match="INSTANCE/CLASS/MEMBER/SUBSYSTEM"):
+        await set_xroad_client(sessions, "cash", "NSSF")
+    with pytest.raises(UnknownPartner):
+        await set_xroad_client(sessions, "nobody", None)
+    await set_xroad_client(sessions, "cash", None)
+    assert {p.code: p for p in await list_partners(sessions)}["cash"].xroad_client is None

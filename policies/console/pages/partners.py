@@ -33,6 +33,7 @@ from policies.repository import (
     published,
     revoke_key,
     rotate_key,
+    set_xroad_client,
     utcnow,
 )
 
@@ -194,6 +195,30 @@ async def key_rotate(request: Request) -> Response:
     return await _partner_page(request, partner.code, issued=issued)
 
 
+@requires(*MANAGERS)
+async def xroad_client(request: Request) -> Response:
+    partner = await _partner(request, request.path_params["code"])
+    async with request.form() as form:
+        value = _text(form, "xroad_client")
+    try:
+        await set_xroad_client(console(request).sessions, partner.code, value)
+    except PolicyError as error:
+        return await _partner_page(request, partner.code, error=str(error))
+    await record(
+        request,
+        "partner_xroad_client",
+        f"partner {partner.code}",
+        {"from": partner.xroad_client, "to": value},
+    )
+    await _flash(
+        request,
+        f"{partner.code} now calls from CamDX client {value}."
+        if value
+        else f"{partner.code} no longer calls through CamDX.",
+    )
+    return RedirectResponse(url(request, f"/partners/{partner.code}"), status_code=303)
+
+
 async def _own_key(request: Request) -> tuple[PartnerRecord, KeyRecord]:
     partner = await _partner(request, request.path_params["code"])
     key_id = request.path_params["key_id"]
@@ -235,6 +260,7 @@ routes: list[BaseRoute] = [
     Route("/partners", partner_list, methods=["GET"]),
     Route("/partners", partner_create, methods=["POST"]),
     Route("/partners/{code}", partner_page, methods=["GET"]),
+    Route("/partners/{code}/xroad-client", xroad_client, methods=["POST"]),
     Route("/partners/{code}/keys", key_issue, methods=["POST"]),
     Route("/partners/{code}/keys/rotate", key_rotate, methods=["POST"]),
     Route("/partners/{code}/keys/{key_id}/revoke", key_revoke_page, methods=["GET"]),

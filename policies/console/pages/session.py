@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -27,6 +29,7 @@ FAILED = (
     "for {duration} minutes; an administrator can unlock it sooner (tonle admin unlock)."
 )
 UNKNOWN_ACCOUNT = "(unknown account)"
+MAX_PASSWORD = 1024
 
 
 async def login_page(request: Request) -> Response:
@@ -47,7 +50,10 @@ async def login(request: Request) -> Response:
         username = str(form.get("username") or "").strip().lower()[:64]
         password = str(form.get("password") or "")
         target = safe_next(str(form.get("next") or ""))
-    outcome = await sign_in(state.sessions, config, username, password)
+    # argon2 reads all it is given: a megabyte "password" must not cost a megabyte of hashing.
+    outcome = await sign_in(state.sessions, config, username, password[:MAX_PASSWORD])
+    if len(password) > MAX_PASSWORD:
+        outcome = replace(outcome, admin=None, outcome="wrong_password")
     if outcome.admin is None or outcome.user_id is None:
         known = outcome.user_id is not None
         # A name that is no account may be a password typed in the wrong box: not kept.

@@ -89,3 +89,10 @@ async def test_an_unknown_name_is_not_written_to_the_trail(site: ConsoleSite) ->
     (entry,) = [e for e in await entries(site.sessions) if e.action == "sign_in_failed"]
     assert entry.username == "(unknown account)" and entry.target == "(unknown account)"
     assert "my-secret-passphrase" not in str(entry)
+
+
+async def test_a_huge_password_is_a_failure_not_a_megabyte_of_hashing(site: ConsoleSite) -> None:
+    page = await site.client().sign_in("erin", PASSWORD + "x" * 1_000_000)
+    assert page.status == 401
+    (entry,) = await entries(site.sessions, action="sign_in_failed")
+    assert entry.details == {"outcome": "wrong_password"}

@@ -99,3 +99,23 @@ async def test_an_auditor_reads_partners_but_cannot_issue_keys(site: ConsoleSite
     assert page.status == 200 and "Issue key" not in page.text
     refused = await aud.post("/partners/nssf/keys", {})
     assert refused.status == 403 and not KEY.findall(refused.text)
+
+
+async def test_a_partners_camdx_client_is_set_and_cleared(site: ConsoleSite) -> None:
+    erin = await site.signed_in("erin")
+    page = await erin.post(
+        "/partners/ngo-cash/xroad-client", {"xroad_client": "CAMBODIA/GOV/MOSVY/CASH"}
+    )
+    assert page.status == 303
+    assert (await erin.get("/partners/ngo-cash")).has(
+        "now calls from CamDX client CAMBODIA/GOV/MOSVY/CASH"
+    )
+    taken = await erin.post(
+        "/partners/idpoor/xroad-client", {"xroad_client": "CAMBODIA/GOV/MOSVY/CASH"}
+    )
+    assert taken.status == 400 and taken.has("another partner already calls from CamDX client")
+    assert (await erin.post("/partners/ngo-cash/xroad-client", {"xroad_client": ""})).status == 303
+    partners = {p.code: p for p in await list_partners(site.sessions)}
+    assert partners["ngo-cash"].xroad_client is None and partners["idpoor"].xroad_client is None
+    (entry, _) = await entries(site.sessions, action="partner_xroad_client")
+    assert entry.details == {"from": "CAMBODIA/GOV/MOSVY/CASH", "to": None}
