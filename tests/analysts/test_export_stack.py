@@ -173,3 +173,29 @@ async def test_an_export_killed_mid_way_resumes_with_no_row_twice_and_none_missi
     pseudonyms = [row["spid"] for row in rows]
     assert len(pseudonyms) == len(set(pseudonyms)) == len(spids)
     assert not checkpoint.exists() and not out.with_name(out.name + ".parts").exists()
+
+
+async def test_a_scoped_partners_export_holds_only_its_areas_with_its_masks(
+    stack: PolicyStack, tmp_path: Path
+) -> None:
+    # The NGO sees Phnom Penh (12) and Takeo (21) only, Khmer IDs as their last four digits.
+    query_text = QUERY.replace("nssf { active }", "khmerId")
+    caller = Caller(stack.gateway + "/graphql", stack.key("ngo-cash"), "eligibility_check")
+    people = stack.population.people
+    outside = next(p.village_code[:2] for p in people if p.village_code[:2] not in ("12", "21"))
+    async with GatewayClient(caller) as client:
+        schema = build_client_schema((await client.query(get_introspection_query(), {})).data)  # type: ignore[arg-type]
+        query = read_export_query(query_text, schema)
+        exported = {}
+        for area in ("12", "21", outside):
+            out = tmp_path / f"{area}.parquet"
+            await run_export(client, ExportRequest(query, {"area": area}, out, "parquet", 50))
+            exported[area] = pq.read_table(out).to_pylist()
+    for area in ("12", "21"):
+        expected = {p.spid: p for p in people if p.village_code[:2] == area}
+        assert {row["spid"] for row in exported[area]} == set(expected)
+        for row in exported[area]:
+            khmer_id = expected[row["spid"]].khmer_id
+            assert row["khmerId"] == (None if khmer_id is None else "*****" + khmer_id[-4:])
+    assert len(exported["12"]) + len(exported["21"]) >= 10
+    assert exported[outside] == []  # outside its scope, nobody exists for it
