@@ -4,15 +4,12 @@ once), sign out. Screenshots in tests/artifacts/."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from policies.console.config import ConsoleConfig
-from policies.repository import Sessions
 from tests.browser import Tab
-from tests.policies.console.conftest import PASSWORD, ConsoleSite, serve_console
+from tests.policies.console.conftest import PASSWORD, ConsoleSite
 
 KEY = re.compile(r"^tonle_[A-Za-z0-9]+_[A-Za-z0-9_-]+$")
 
@@ -20,15 +17,8 @@ KEY = re.compile(r"^tonle_[A-Za-z0-9]+_[A-Za-z0-9_-]+$")
 @pytest.fixture
 def database_url(tmp_path: Path) -> str:
     # One backend is enough for what a browser adds; the pages' logic runs on both elsewhere.
+    # (Overrides the conftest's, for this module's `site`.)
     return f"sqlite+aiosqlite:///{tmp_path / 'registry.db'}"
-
-
-@pytest.fixture
-async def site(
-    console_config: ConsoleConfig, console_sessions: Sessions
-) -> AsyncIterator[ConsoleSite]:
-    async with serve_console(console_config, console_sessions) as served:
-        yield served
 
 
 async def test_sign_in_issue_a_key_and_sign_out(tab: Tab, site: ConsoleSite) -> None:
