@@ -6,15 +6,17 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
-from sqlalchemy import exists, insert, select, update
+from sqlalchemy import ColumnElement, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from identity_store import cursors
 from identity_store.errors import AlreadyRegistered, InvalidInput, UnknownPerson
-from identity_store.gazetteer import check_village_code
+from identity_store.gazetteer import area_codes, check_village_code
 from identity_store.models import RELATIONSHIPS, Household, Person, RegistrationEvent
-from identity_store.repository import among, people_by_spids
+from identity_store.repository import MAX_PAGE_SIZE, among, check_area_code, people_by_spids
 from identity_store.scope import EVERYONE, Scope, in_scope
 from identity_store.spid import InvalidSpid, validate_spid
 
@@ -36,6 +38,28 @@ class HouseholdRecord:
     village_code: str
     head_spid: str | None
     created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class HouseholdPage:
+    """One page of an area's households, in household ID order."""
+
+    households: tuple[HouseholdRecord, ...]
+    has_next_page: bool
+    end_cursor: str | None
+
+
+_CURSOR_PREFIX = "h1:"
+
+
+def encode_household_cursor(household_id: str) -> str:
+    """The opaque cursor that points after ``household_id``."""
+    return cursors.encode(_CURSOR_PREFIX, household_id)
+
+
+def decode_household_cursor(cursor: str) -> str:
+    """The household ID a cursor points after; :class:`InvalidCursor` if not one of ours."""
+    return cursors.decode(_CURSOR_PREFIX, cursor, lambda value: 0 < len(value) <= 32)
 
 
 def check_new_household(household: NewHousehold) -> str:
@@ -84,6 +108,7 @@ async def add_households(
                         "household_id": h.household_id,
                         "village_code": h.village_code,
                         "head_spid": head,
+                        **area_codes(h.village_code),
                     }
                     for h, head in zip(batch, heads, strict=True)
                 ],
@@ -123,13 +148,7 @@ async def households_by_ids(
         return {}
     query = select(Household).where(among(session, Household.household_id, wanted))
     if not scope.unrestricted:
-        query = query.where(
-            exists().where(
-                Person.household_id == Household.household_id,
-                Person.status != "merged",
-                in_scope(scope),
-            )
-        )
+        query = query.where(_visible(scope))
     found = {
         row.household_id: HouseholdRecord(
             row.household_id, row.village_code, row.head_spid, row.created_at
@@ -167,3 +186,69 @@ async def members_of(
     for members in found.values():
         members.sort(key=lambda member: member[1] != "head")
     return found
+
+
+def _area_column(level: str) -> Any:
+    return {
+        "village": Household.village_code,
+        "commune": Household.commune_code,
+        "district": Household.district_code,
+        "province": Household.province_code,
+    }[level]
+
+
+def _visible(scope: Scope) -> ColumnElement[bool]:
+    """A household exists for ``scope`` when one of its members (merged aside) is in it."""
+    return exists().where(
+        Person.household_id == Household.household_id,
+        Person.status != "merged",
+        in_scope(scope),
+    )
+
+
+async def households_in_area(
+    session: AsyncSession,
+    level: str,
+    code: str,
+    first: int,
+    after: str | None = None,
+    *,
+    scope: Scope = EVERYONE,
+) -> HouseholdPage:
+    """One page of the households of a village, commune, district or province, by ID.
+
+    Keyset pagination over the index ``(<level>_code, household_id)``. Under ``scope`` a
+    household is listed when one of its members is in scope, and its ``head_spid`` is
+    None when the head is not (as :func:`households_by_ids` answers).
+    """
+    if not 1 <= first <= MAX_PAGE_SIZE:
+        raise InvalidInput(f"first must be between 1 and {MAX_PAGE_SIZE}; got {first}.")
+    check_area_code(level, code)
+    query = select(
+        Household.household_id, Household.village_code, Household.head_spid, Household.created_at
+    ).where(_area_column(level) == code)
+    if not scope.unrestricted:
+        query = query.where(_visible(scope))
+    if after is not None:
+        query = query.where(Household.household_id > decode_household_cursor(after))
+    rows = (await session.execute(query.order_by(Household.household_id).limit(first + 1))).all()
+    found = tuple(HouseholdRecord(*row) for row in rows[:first])
+    if not scope.unrestricted:
+        heads = {h.head_spid for h in found if h.head_spid is not None}
+        seen = await people_by_spids(session, heads, scope=scope) if heads else {}
+        found = tuple(h if h.head_spid in seen else replace(h, head_spid=None) for h in found)
+    return HouseholdPage(
+        households=found,
+        has_next_page=len(rows) > first,
+        end_cursor=encode_household_cursor(found[-1].household_id) if found else None,
+    )
+
+
+async def count_households(
+    session: AsyncSession, area: tuple[str, str], *, scope: Scope = EVERYONE
+) -> int:
+    """How many households an area holds (``(level, code)``), counting only those in scope."""
+    query = select(func.count()).select_from(Household).where(_area_column(area[0]) == area[1])
+    if not scope.unrestricted:
+        query = query.where(_visible(scope))
+    return int(await session.scalar(query) or 0)

@@ -66,9 +66,18 @@ class Household(Base):
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+    # The village's commune, district and province by the gazetteer (migration 0006), so
+    # that each level has its own (code, household_id) index for keyset pages. Nullable
+    # in the database only (see the migration); the registry always sets them.
+    commune_code: Mapped[str | None] = mapped_column(String(6))
+    district_code: Mapped[str | None] = mapped_column(String(4))
+    province_code: Mapped[str | None] = mapped_column(String(2))
 
     __table_args__ = (
         Index("ix_household_village_code_household_id", "village_code", "household_id"),
+        Index("ix_household_commune_code_household_id", "commune_code", "household_id"),
+        Index("ix_household_district_code_household_id", "district_code", "household_id"),
+        Index("ix_household_province_code_household_id", "province_code", "household_id"),
     )
 
 

@@ -10,7 +10,7 @@ from identity_store import (
     MAX_PAGE_SIZE,
     MAX_RESULTS,
     InvalidInput,
-    encode_cursor,
+    households_in_area,
     parse_birth_date,
     people_in_area,
     person_by_khmer_id,
@@ -22,6 +22,8 @@ from subgraphs.identity.context import Info, checked_spid
 from subgraphs.identity.registration import ReviewCase, ReviewCaseConnection, ReviewStatus
 from subgraphs.identity.types import (
     Household,
+    HouseholdConnection,
+    HouseholdEdge,
     PageInfo,
     Person,
     PersonConnection,
@@ -70,8 +72,8 @@ class Query:
 
     @strawberry.field(
         description=(
-            "People by name (either order, romanization-tolerant; in Latin or Khmer script, "
-            "Khmer needing at least a birth year) and optionally birth date (YYYY-MM-DD, "
+            "People by name (either order, romanization-tolerant; in Latin or Khmer script) "
+            "and optionally birth date (YYYY-MM-DD, "
             f"YYYY-MM or YYYY), best first; first is 1 to {MAX_RESULTS}."
         )
     )
@@ -126,14 +128,39 @@ class Query:
             page = await people_in_area(
                 session, area[0], area[1], first, after, scope=info.context.scope
             )
-        edges = []
-        for record in page.people:
-            info.context.people.prime(record.spid, record)
-            edges.append(
-                PersonEdge(cursor=encode_cursor(record.spid), node=Person.from_record(record))
-            )
+        info.context.people.prime_many({record.spid: record for record in page.people})
+        edges = [PersonEdge(node=Person.from_record(record)) for record in page.people]
         return PersonConnection(
             edges=edges,
+            page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
+            area=area,
+        )
+
+    @strawberry.field(
+        description=(
+            "The households of one village, commune, district or province (give exactly one "
+            f"code), in household ID order; first is 1 to {MAX_PAGE_SIZE}, after is the "
+            "endCursor of the previous page."
+        )
+    )
+    async def households(
+        self,
+        info: Info,
+        village_code: str | None = None,
+        first: int = 20,
+        after: str | None = None,
+        commune_code: str | None = None,
+        district_code: str | None = None,
+        province_code: str | None = None,
+    ) -> HouseholdConnection:
+        area = _area(village_code, commune_code, district_code, province_code)
+        async with info.context.sessions() as session:
+            page = await households_in_area(
+                session, area[0], area[1], first, after, scope=info.context.scope
+            )
+        info.context.households.prime_many({h.household_id: h for h in page.households})
+        return HouseholdConnection(
+            edges=[HouseholdEdge(node=Household.from_record(h)) for h in page.households],
             page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
             area=area,
         )

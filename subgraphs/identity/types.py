@@ -17,7 +17,10 @@ from identity_store import (
     PersonRecord,
     address_of,
     check_text,
+    count_households,
     count_people,
+    encode_cursor,
+    encode_household_cursor,
     format_birth_date,
     history_of,
 )
@@ -255,9 +258,14 @@ class Household:
         return [HouseholdMember(relationship=rel.upper(), spid=spid) for spid, rel in members]
 
 
+def _edge_cursor(self: PersonEdge) -> str:
+    # Encoded only when asked for: a page of 10,000 people rarely wants each cursor.
+    return encode_cursor(self.node.spid)
+
+
 @strawberry.type
 class PersonEdge:
-    cursor: str
+    cursor: str = strawberry.field(resolver=_edge_cursor)
     node: Person
 
 
@@ -277,6 +285,28 @@ class PersonConnection:
     async def total_count(self, info: Info) -> int:
         async with info.context.sessions() as session:
             return await count_people(session, area=self.area, scope=info.context.scope)
+
+
+def _household_cursor(self: HouseholdEdge) -> str:
+    return encode_household_cursor(self.node.household_id)
+
+
+@strawberry.type
+class HouseholdEdge:
+    cursor: str = strawberry.field(resolver=_household_cursor)
+    node: Household
+
+
+@strawberry.type
+class HouseholdConnection:
+    edges: list[HouseholdEdge]
+    page_info: PageInfo
+    area: strawberry.Private[tuple[str, str]]
+
+    @strawberry.field(description="How many households the area holds.")
+    async def total_count(self, info: Info) -> int:
+        async with info.context.sessions() as session:
+            return await count_households(session, self.area, scope=info.context.scope)
 
 
 @strawberry.type(description="A person found by a search, and how well they fit (0 to 1).")
