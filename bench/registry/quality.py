@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from itertools import combinations
 
 from identity_store.matching import InMemoryRegistry, MatchModel
-from identity_store.matching.batch import BatchInput, deduplicate
+from identity_store.matching.backlog import BatchInput
+from identity_store.matching.batch import clusters_of, deduplicate
 from sandbox.duplicates import Registration, Registrations, generate_registrations
 
 Pairs = frozenset[tuple[str, str]]
@@ -64,22 +65,6 @@ def pairs_of_clusters(clusters: Mapping[str, object]) -> Pairs:
     )
 
 
-def _union(pairs: Iterable[tuple[str, str]], ids: Iterable[str]) -> dict[str, str]:
-    parent = {i: i for i in ids}
-
-    def find(x: str) -> str:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in pairs:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    return {i: find(i) for i in parent}
-
-
 def baseline(records: Iterable[Registration]) -> dict[str, str]:
     """Exact Khmer ID, or exact (family name, given name, birth date)."""
     records = list(records)
@@ -91,7 +76,7 @@ def baseline(records: Iterable[Registration]) -> dict[str, str]:
             key = (r.family_name.upper(), r.given_name.upper(), r.birth_date, r.birth_precision)
             groups[("name", *key)].append(r.rec_id)
     links = [(ids[0], other) for ids in groups.values() for other in ids[1:]]
-    return _union(links, (r.rec_id for r in records))
+    return clusters_of((r.rec_id for r in records), links)
 
 
 def online(records: Iterable[Registration], model: MatchModel) -> tuple[dict[str, int], int]:

@@ -14,7 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-from identity_store.matching.batch import BatchInput, train
+from identity_store.matching.backlog import BatchInput
+from identity_store.matching.batch import train
 from sandbox.duplicates import generate_registrations
 
 DEFAULT_OUT = Path(__file__).parents[2] / "identity_store" / "matching" / "default_model.json"

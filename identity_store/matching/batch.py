@@ -1,9 +1,11 @@
-"""Batch de-duplication of a table of records with splink (DuckDB, embedded).
+"""Batch de-duplication of a backlog with splink, on DuckDB (embedded) or on Spark.
 
-Reading a CSV into records, normalizing them into the columns splink compares (the same
-:class:`~identity_store.matching.features.Features` the online matcher reads), training
+Normalizing records into the columns splink compares (the same
+:class:`~identity_store.matching.features.Features` the online matcher reads), planning
+what to compare and train with from the fields the backlog has (:mod:`plan`), training
 the model on the input itself (u by random sampling, m by expectation maximisation, no
-labels), predicting pairs within the blocking keys, and clustering them.
+labels), predicting pairs within the blocking keys, and clustering them. The engine
+only decides where splink's SQL runs; the settings are the same.
 """
 
 from __future__ import annotations
@@ -12,19 +14,21 @@ import csv
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pyarrow as pa
 
+from identity_store.matching.backlog import BatchInput, Progress
 from identity_store.matching.blocking import blocking_key_values
-from identity_store.matching.dates import parse_birth_date
 from identity_store.matching.errors import InputError
 from identity_store.matching.features import FEATURE_COLUMNS, features
 from identity_store.matching.model import MatchModel
+from identity_store.matching.plan import TrainingPlan, plan
 from identity_store.matching.record import DatePrecision, MatchRecord
 from identity_store.matching.splink_settings import (
     UNIQUE_ID,
@@ -33,29 +37,33 @@ from identity_store.matching.splink_settings import (
     settings,
 )
 
-Progress = Callable[[str], None]
-
-# Every MatchRecord field a --map may name; the precision comes with the date.
-MAPPABLE_FIELDS: tuple[str, ...] = tuple(
-    f.name for f in fields(MatchRecord) if f.name != "birth_precision"
-)
 _INT_FEATURES = frozenset(("dob_y", "dob_m", "dob_d"))
-REVIEW_FLOOR = 0.5
-_EM_SESSIONS = (
-    ("the same birth date", "l.dob = r.dob"),
-    (
-        "the same names and village",
-        "l.fam_key = r.fam_key AND l.giv_key = r.giv_key AND l.village = r.village",
-    ),
-)  # the lower threshold a model trained here is saved with
+REVIEW_FLOOR = 0.5  # the lower threshold a model trained here is saved with
+MIN_TRAINING_RECORDS = 50
+MAX_EM_PAIRS = 2e7  # an EM session over more pairs samples its records down to this
+_KEY_COLUMNS = {kind: blocking_column(kind) for kind in blocking_key_values(MatchRecord())}
 
 
-@dataclass(frozen=True)
-class BatchInput:
-    """Records to de-duplicate, each with the caller's identifier."""
+class Engine(Protocol):
+    """Where splink runs its SQL: a database API of splink's, in a dialect of ours."""
 
-    ids: tuple[str, ...]
-    records: tuple[MatchRecord, ...]
+    dialect: str
+
+    def database_api(self) -> Any: ...
+
+
+class DuckDBEngine:
+    """DuckDB, embedded in this process: a new in-memory database per linker."""
+
+    dialect = "duckdb"
+
+    def database_api(self) -> Any:
+        from splink import DuckDBAPI
+
+        return DuckDBAPI()
+
+
+DUCKDB = DuckDBEngine()
 
 
 @dataclass(frozen=True)
@@ -80,108 +88,19 @@ def _silent(_: str) -> None:
     pass
 
 
-def parse_mapping(items: Sequence[str]) -> dict[str, str]:
-    """``["family_name=surname", ...]`` as ``{field: column}``; refuses unknown fields."""
-    mapping: dict[str, str] = {}
-    for item in items:
-        field, sep, column = item.partition("=")
-        field, column = field.strip(), column.strip()
-        if not sep or not field or not column:
-            raise InputError(f"--map {item!r}: expected FIELD=COLUMN, e.g. family_name=surname")
-        if field not in MAPPABLE_FIELDS:
-            raise InputError(
-                f"--map {item!r}: {field!r} is not a field; fields are {', '.join(MAPPABLE_FIELDS)}"
-            )
-        if field in mapping:
-            raise InputError(f"--map {item!r}: {field!r} is mapped twice")
-        mapping[field] = column
-    if not mapping:
-        raise InputError("no --map given: map at least one field to a column")
-    return mapping
-
-
-def read_csv(
-    path: Path, id_column: str, mapping: dict[str, str], progress: Progress = _silent
-) -> BatchInput:
-    """Read records from a CSV with a header row; empty cells are missing values."""
-    try:
-        handle = path.open(newline="", encoding="utf-8-sig")
-    except OSError as error:
-        raise InputError(f"cannot read {path}: {error.strerror}") from None
-    with handle:
-        reader = csv.DictReader(handle)
-        header = reader.fieldnames or []
-        if id_column not in header:
-            raise InputError(f"{path}: no id column {id_column!r}; columns are {', '.join(header)}")
-        unknown = [f"{f}={c}" for f, c in mapping.items() if c not in header]
-        if unknown:
-            raise InputError(
-                f"{path}: --map {', '.join(unknown)} names a column the file does not have;"
-                f" columns are {', '.join(header)}"
-            )
-        ids: list[str] = []
-        records: list[MatchRecord] = []
-        first_row: dict[str, int] = {}
-        try:
-            for number, row in enumerate(reader, start=2):
-                rec_id = (row.get(id_column) or "").strip()
-                if not rec_id:
-                    raise InputError(f"{path}, row {number}: the id column {id_column!r} is empty")
-                if rec_id in first_row:
-                    raise InputError(
-                        f"{path}, row {number}: duplicate id {rec_id!r}"
-                        f" (first on row {first_row[rec_id]})"
-                    )
-                first_row[rec_id] = number
-                ids.append(rec_id)
-                records.append(_record(row, mapping, f"{path}, row {number}"))
-                if number % 100_000 == 0:
-                    progress(f"read {number - 1:,} rows")
-        except csv.Error as error:
-            raise InputError(f"{path}, line {reader.line_num}: {error}") from None
-    if not ids:
-        raise InputError(f"{path}: no rows")
-    progress(f"read {len(ids):,} records from {path}")
-    return BatchInput(tuple(ids), tuple(records))
-
-
-def _record(row: dict[str, Any], mapping: dict[str, str], where: str) -> MatchRecord:
-    values: dict[str, Any] = {}
-    for field, column in mapping.items():
-        cell = row.get(column)
-        text = cell.strip() if isinstance(cell, str) else ""
-        if not text:
-            continue
-        if field == "birth_date":
-            try:
-                date, precision = parse_birth_date(text)
-            except ValueError as error:
-                raise InputError(f"{where}, column {column!r}: {error}") from None
-            values["birth_date"], values["birth_precision"] = date, precision
-        elif field == "sex":
-            values["sex"] = _SEX.get(text.lower(), text.lower())
-        else:
-            values[field] = text
-    return MatchRecord(**values)
-
-
-_SEX = {"m": "male", "f": "female", "1": "male", "2": "female", "u": "unknown"}
-
-
 def input_table(batch: BatchInput) -> pa.Table:
     """The table splink reads: the id, every normalized feature, every blocking key."""
     columns: dict[str, list[Any]] = {UNIQUE_ID: list(batch.ids)}
     for name in FEATURE_COLUMNS:
         columns[name] = []
-    key_columns = {kind: blocking_column(kind) for kind in blocking_key_values(MatchRecord())}
-    for column in key_columns.values():
+    for column in _KEY_COLUMNS.values():
         columns[column] = []
     for record in batch.records:
         f = features(record)
         for name in FEATURE_COLUMNS:
             columns[name].append(getattr(f, name))
         for kind, value in blocking_key_values(record).items():
-            columns[key_columns[kind]].append(value)
+            columns[_KEY_COLUMNS[kind]].append(value)
     schema = pa.schema(
         [
             (name, pa.int32() if name in _INT_FEATURES else pa.string())
@@ -189,6 +108,11 @@ def input_table(batch: BatchInput) -> pa.Table:
         ]
     )
     return pa.table(columns, schema=schema)
+
+
+def plan_for(table: pa.Table, *, training: bool) -> TrainingPlan:
+    """:func:`plan.plan` over :func:`input_table`'s columns."""
+    return plan(table, training=training, blocking_columns=_KEY_COLUMNS)
 
 
 @contextmanager
@@ -203,12 +127,21 @@ def _quiet_splink() -> Iterator[None]:
         logger.propagate = propagate
 
 
-def _linker(table: pa.Table, settings_dict: dict[str, Any]) -> Any:
-    from splink import DuckDBAPI, Linker
+def _linker(table: pa.Table, settings_dict: dict[str, Any], engine: Engine) -> Any:
+    from splink import Linker
 
-    db_api = DuckDBAPI()
-    frame = db_api.register(table, dataset_display_name="records")
+    name = f"records_{uuid.uuid4().hex[:12]}"  # a Spark session keeps every table registered
+    frame = engine.database_api().register(table, table_name=name, dataset_display_name="records")
     return Linker(frame, settings_dict, log_level=None)
+
+
+def _settings(engine: Engine, the_plan: TrainingPlan, model: MatchModel | None) -> dict[str, Any]:
+    return settings(
+        engine.dialect,
+        model,
+        comparison_names=the_plan.comparisons,
+        blocking=the_plan.blocking,
+    )
 
 
 def train(
@@ -219,35 +152,57 @@ def train(
     lower: float = REVIEW_FLOOR,
     progress: Progress = _silent,
     max_u_pairs: float = 5e6,
+    engine: Engine = DUCKDB,
 ) -> MatchModel:
     """Train a model on ``batch`` itself: no labels are needed."""
     with _quiet_splink():
-        linker = _linker(input_table(batch), settings())
-        _train(linker, len(batch.ids), seed, max_u_pairs, progress)
+        table = input_table(batch)
+        the_plan = _planned(table, True, progress)
+        linker = _linker(table, _settings(engine, the_plan, None), engine)
+        _train(linker, table, the_plan, seed, max_u_pairs, progress)
         return model_from_splink(linker.misc.save_model_to_json(), upper=upper, lower=lower)
 
 
-def _train(linker: Any, size: int, seed: int, max_u_pairs: float, progress: Progress) -> None:
-    if size < 50:
-        raise InputError(f"{size} records are too few to train a model on; give --model")
+def _planned(table: pa.Table, training: bool, progress: Progress) -> TrainingPlan:
+    if training and table.num_rows < MIN_TRAINING_RECORDS:
+        raise InputError(f"{table.num_rows} records are too few to train a model on; give --model")
+    the_plan = plan_for(table, training=training)
+    progress(f"fields with values: {the_plan.describe_fill()}")
+    progress(f"blocking keys with pairs: {', '.join(the_plan.blocking) or 'none'}")
+    return the_plan
+
+
+def _train(
+    linker: Any,
+    table: pa.Table,
+    the_plan: TrainingPlan,
+    seed: int,
+    max_u_pairs: float,
+    progress: Progress,
+) -> None:
     started = time.perf_counter()
-    progress("estimating the share of pairs that are the same person")
-    linker.training.estimate_probability_two_random_records_match(
-        [
-            "l.khmer_id = r.khmer_id",
-            "l.fam_key = r.fam_key AND l.giv_key = r.giv_key AND l.dob = r.dob",
-        ],
-        recall=0.7,
-    )
+    if the_plan.prior_rules:
+        rules = ", ".join(rule.description for rule in the_plan.prior_rules)
+        progress(f"estimating the share of pairs that are the same person from: {rules}")
+        linker.training.estimate_probability_two_random_records_match(
+            [rule.sql for rule in the_plan.prior_rules], recall=0.7
+        )
+    else:
+        progress("no exact rule finds pairs: the share of matching pairs stays at 1e-4")
+    size = table.num_rows
     pairs = min(max_u_pairs, size * (size - 1) / 2)
     progress(f"estimating u from {pairs:,.0f} random pairs")
     linker.training.estimate_u_using_random_sampling(max_pairs=pairs, seed=seed)
-    # Each session estimates m for the comparisons its blocking rule does not use. Blocks
-    # where most pairs are the same person keep EM from taking neighbours who share a
-    # name for duplicates: same full birth date; same names in the same village.
-    for description, rule in _EM_SESSIONS:
-        progress(f"estimating m by expectation maximisation, pairs with {description}")
-        linker.training.estimate_parameters_using_expectation_maximisation(rule)
+    # Each session estimates m for the comparisons its rule does not use (plan.EM_RULES).
+    for rule, count in zip(the_plan.em_rules, the_plan.em_pairs, strict=True):
+        sampled = count > MAX_EM_PAIRS
+        progress(
+            f"estimating m by expectation maximisation, pairs with {rule.description}"
+            f" ({count:,}{f', sampled down to {MAX_EM_PAIRS:,.0f}' if sampled else ''})"
+        )
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            rule.sql, max_pairs=MAX_EM_PAIRS if sampled else None
+        )
     progress(f"trained in {time.perf_counter() - started:.1f} s")
 
 
@@ -259,6 +214,7 @@ def deduplicate(
     seed: int = 1,
     progress: Progress = _silent,
     max_u_pairs: float = 5e6,
+    engine: Engine = DUCKDB,
 ) -> DedupResult:
     """Pairs and clusters of ``batch`` at ``threshold``, training a model unless given one."""
     if not 0.0 < threshold < 1.0:
@@ -266,25 +222,23 @@ def deduplicate(
     with _quiet_splink():
         progress(f"normalizing {len(batch.ids):,} records")
         table = input_table(batch)
-        linker = _linker(table, settings(model=model))
+        the_plan = _planned(table, model is None, progress)
         if model is None:
-            _train(linker, len(batch.ids), seed, max_u_pairs, progress)
+            linker = _linker(table, _settings(engine, the_plan, None), engine)
+            _train(linker, table, the_plan, seed, max_u_pairs, progress)
             model = model_from_splink(
                 linker.misc.save_model_to_json(),
                 upper=threshold,
                 lower=min(REVIEW_FLOOR, threshold),
             )
-            # Predict with the model as saved, so that its pairs are the ones the online
-            # matcher, or a later run with --model, would find.
-            linker = _linker(table, settings(model=model))
+        # Predict with the model as saved, so that its pairs are the ones the online
+        # matcher, or a later run with --model, would find.
+        linker = _linker(table, _settings(engine, the_plan, model), engine)
         progress("scoring pairs that share a blocking key")
         started = time.perf_counter()
         predictions = linker.inference.predict(threshold_match_probability=threshold)
         rows = predictions.as_pyarrow_table()
         progress(f"scored in {time.perf_counter() - started:.1f} s: {rows.num_rows:,} pairs")
-        clustered = linker.clustering.cluster_pairwise_predictions_at_threshold(
-            predictions, threshold_match_probability=threshold
-        ).as_pyarrow_table()
     pairs = tuple(
         sorted(
             (
@@ -299,24 +253,31 @@ def deduplicate(
             key=lambda p: (p.id_l, p.id_r),
         )
     )
-    clusters = _clusters(
-        clustered.column(UNIQUE_ID).to_pylist(), clustered.column("cluster_id").to_pylist()
-    )
+    clusters = clusters_of(batch.ids, ((p.id_l, p.id_r) for p in pairs))
     progress(f"{len(pairs):,} pairs, {len(set(clusters.values())):,} clusters")
     return DedupResult(pairs, clusters, model)
 
 
-def _clusters(ids: list[Any], cluster_ids: list[Any]) -> dict[str, str]:
-    """Name each cluster after its smallest record id, so the output is stable."""
-    members: dict[str, list[str]] = {}
-    for rec_id, cluster in zip(ids, cluster_ids, strict=True):
-        members.setdefault(str(cluster), []).append(str(rec_id))
-    out: dict[str, str] = {}
-    for group in members.values():
-        name = min(group)
-        for rec_id in group:
-            out[rec_id] = name
-    return out
+def clusters_of(ids: Iterable[str], pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Connected components of ``pairs`` over ``ids``, each named after its smallest id.
+
+    splink's own clustering does the same at the same threshold, but on Spark it runs a
+    job per iteration; the pairs are in this process anyway, and union-find over a few
+    million of them takes seconds.
+    """
+    parent = {rec_id: rec_id for rec_id in ids}
+
+    def root(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in pairs:
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    return {rec_id: root(rec_id) for rec_id in parent}
 
 
 def write_pairs(path: Path, pairs: Sequence[Pair]) -> None:
@@ -327,6 +288,7 @@ def write_pairs(path: Path, pairs: Sequence[Pair]) -> None:
 
 
 def write_clusters(path: Path, ids: Sequence[str], clusters: dict[str, str]) -> None:
+    """A cluster for every record: one that no pair joined is a cluster of its own."""
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(("id", "cluster_id"))

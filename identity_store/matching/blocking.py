@@ -9,7 +9,8 @@ at most: never a bare name, year or village.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 from identity_store.matching.features import Features, features
 from identity_store.matching.record import MatchRecord
@@ -35,6 +36,11 @@ def _last(x: str | None, y: str | None) -> str | None:
     return max(x, y) if x is not None and y is not None else None
 
 
+def _names(f: Features) -> str | None:
+    """Both names in Latin script (romanization keys), or else in their own script."""
+    return _pair(f.fam_key, f.giv_key) or _pair(f.fam_km, f.giv_km)
+
+
 BLOCKING_KEY_TYPES: dict[str, Callable[[Features], str | None]] = {
     # both names (any order, romanization key) and the birth year
     "nb": lambda f: _join(_pair(f.fam_key, f.giv_key), f.dob_y),
@@ -50,6 +56,14 @@ BLOCKING_KEY_TYPES: dict[str, Callable[[Features], str | None]] = {
     "zv": lambda f: _join(_last(f.fam_key, f.giv_key), f.village),
     "p": lambda f: f.phone,
     "k": lambda f: f.khmer_id,
+    # Backlogs with street addresses instead of gazetteer codes (the registry's records
+    # have none of these, so it stores no such keys): both names and the postcode or the
+    # locality, one name and the address, an operator's identifier.
+    "np": lambda f: _join(_names(f), f.postcode),
+    "nl": lambda f: _join(_names(f), f.locality),
+    "aa": lambda f: _join(_first(f.fam_key, f.giv_key), f.address),
+    "za": lambda f: _join(_last(f.fam_key, f.giv_key), f.address),
+    "e": lambda f: f.external_id,
 }
 
 
@@ -68,3 +82,11 @@ def blocking_keys(record: MatchRecord) -> frozenset[str]:
     return frozenset(
         f"{kind}:{value}" for kind, value in blocking_key_values(record).items() if value
     )
+
+
+def khmer_name_keys(family_name_km: str, given_name_km: str, years: Iterable[int]) -> list[str]:
+    """The Khmer-name keys (``kb``) of people with these names born in any of ``years``:
+    a Khmer-script search looks them up, with or without a birth year."""
+    f = features(MatchRecord(family_name_km=family_name_km, given_name_km=given_name_km))
+    values = (BLOCKING_KEY_TYPES["kb"](replace(f, dob_y=year)) for year in years)
+    return [f"kb:{value}" for value in values if value]

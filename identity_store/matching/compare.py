@@ -229,12 +229,10 @@ DEFINITIONS: tuple[ComparisonDefinition, ...] = (
     VILLAGE,
     _identifier("phone", "phone", "phone number without +855 or 0"),
     _identifier("khmer_id", "khmer_id", "Khmer ID number"),
-    ComparisonDefinition(
-        "external_id", "an operator's identifier", (_missing("external_id"), _exact("external_id"))
-    ),
+    _identifier("external_id", "external_id", "an operator's identifier for the person"),
     _text("address", "address", "free-text address"),
-    _text("locality", "locality", "free-text locality, romanization key"),
-    ComparisonDefinition("postcode", "postcode", (_missing("postcode"), _exact("postcode"))),
+    _text("locality", "locality", "free-text locality, romanization key or its own script"),
+    _identifier("postcode", "postcode", "postcode"),
 )
 
 COMPARISONS: dict[str, Comparison] = {d.name: d.compare for d in DEFINITIONS}

@@ -23,7 +23,7 @@ class Features:
     fam_key: str | None
     giv_lat: str | None
     giv_key: str | None
-    fam_km: str | None
+    fam_km: str | None  # Khmer script, or a name in another script than Latin
     giv_km: str | None
     dob: str | None  # ISO date, day precision only
     dob_y: int | None
@@ -49,6 +49,14 @@ def _prefix(code: str | None, length: int) -> str | None:
     return code[:length] if code is not None and len(code) >= length else None
 
 
+def _script(own: str | None, name: str | None, latin: str | None) -> str | None:
+    """The name in its own script: the Khmer field, or else a name field that has no
+    Latin letters (Khmer typed where the Latin name was asked, or any other script)."""
+    if own is not None:
+        return normalize.script_name(own)
+    return normalize.script_name(name) if latin is None else None
+
+
 @lru_cache(maxsize=131072)
 def features(record: MatchRecord) -> Features:
     """Normalize one record (cached: the registry scores one record against many)."""
@@ -57,13 +65,15 @@ def features(record: MatchRecord) -> Features:
     code = normalize.identifier(record.village_code)
     code = code if code is not None and code.isdigit() else None
     sex = (record.sex or "").strip().lower()
+    fam_lat = normalize.latin_name(record.family_name)
+    giv_lat = normalize.latin_name(record.given_name)
     return Features(
-        fam_lat=normalize.latin_name(record.family_name),
+        fam_lat=fam_lat,
         fam_key=normalize.romanization_key(record.family_name),
-        giv_lat=normalize.latin_name(record.given_name),
+        giv_lat=giv_lat,
         giv_key=normalize.romanization_key(record.given_name),
-        fam_km=normalize.khmer_name(record.family_name_km),
-        giv_km=normalize.khmer_name(record.given_name_km),
+        fam_km=_script(record.family_name_km, record.family_name, fam_lat),
+        giv_km=_script(record.given_name_km, record.given_name, giv_lat),
         dob=date.isoformat() if date is not None and precision == "day" else None,
         dob_y=date.year if date is not None else None,
         dob_m=date.month if date is not None and precision != "year" else None,
@@ -77,6 +87,7 @@ def features(record: MatchRecord) -> Features:
         khmer_id=normalize.identifier(record.khmer_id),
         external_id=normalize.identifier(record.external_id),
         address=normalize.free_text(record.address),
-        locality=normalize.romanization_key(record.locality),
+        locality=normalize.romanization_key(record.locality)
+        or normalize.script_name(record.locality),
         postcode=normalize.identifier(record.postcode),
     )

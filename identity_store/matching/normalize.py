@@ -40,6 +40,7 @@ _COENG = "\u17d2"
 _RO = "\u179a"
 _ROBAT = "\u17cc"
 _SHIFTERS = frozenset("\u17c9\u17ca")
+_KHMER_BLANK = re.compile("(?<=[\u1780-\u17ff]) (?=[\u1780-\u17ff])")
 _INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad")
 
 
@@ -134,12 +135,36 @@ def phone_number(text: str | None) -> str | None:
     return digits if len(digits) >= 6 else None
 
 
-def free_text(text: str | None) -> str | None:
-    """Upper case, accents removed, words of letters and digits separated by one space."""
+@lru_cache(maxsize=65536)
+def script_name(text: str | None) -> str | None:
+    """A name written in Khmer or any other script than Latin, in one form: case-folded,
+    then :func:`khmer_name` (which leaves other scripts' marks in their order)."""
     if text is None:
         return None
-    words = _NOT_WORD.sub(" ", _strip_accents(text).upper()).split()
-    return " ".join(words) or None
+    return khmer_name(text.casefold())
+
+
+def _is_word_character(char: str) -> bool:
+    # letters, marks (Khmer vowels and signs are marks) and digits of any script
+    return unicodedata.category(char)[0] in "LMN"
+
+
+@lru_cache(maxsize=65536)
+def free_text(text: str | None) -> str | None:
+    """Upper case, Latin accents removed, words of letters and digits (of any script)
+    separated by one space."""
+    if text is None:
+        return None
+    if text.isascii():
+        words = _NOT_WORD.sub(" ", text.upper()).split()
+    else:
+        folded = (
+            _strip_accents(char) if char < "\u0250" else char
+            for char in unicodedata.normalize("NFC", text)
+        )
+        words = "".join(c if _is_word_character(c) else " " for c in folded).upper().split()
+    # Khmer is written without spaces between words, so where writers put them varies.
+    return _KHMER_BLANK.sub("", " ".join(words)) or None
 
 
 def identifier(text: str | None) -> str | None:

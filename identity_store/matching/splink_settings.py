@@ -7,6 +7,7 @@ types, so a model trained by splink scores a pair the way the online matcher doe
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from identity_store.matching.blocking import BLOCKING_KEY_TYPES
@@ -31,16 +32,25 @@ def blocking_column(kind: str) -> str:
     return f"bk_{kind}"
 
 
-def blocking_rules() -> list[str]:
-    """One rule per blocking key type: records sharing that key are compared."""
-    return [f"l.{blocking_column(k)} = r.{blocking_column(k)}" for k in BLOCKING_KEY_TYPES]
+def blocking_rules(kinds: Iterable[str] | None = None) -> list[str]:
+    """One rule per blocking key type (or per one of ``kinds``): records sharing that key
+    are compared."""
+    chosen = BLOCKING_KEY_TYPES if kinds is None else kinds
+    return [f"l.{blocking_column(k)} = r.{blocking_column(k)}" for k in chosen]
 
 
-def comparisons(dialect: str = "duckdb", model: MatchModel | None = None) -> list[dict[str, Any]]:
-    """Splink comparison dictionaries, with ``model``'s m and u where it has them."""
+def comparisons(
+    dialect: str = "duckdb",
+    model: MatchModel | None = None,
+    names: Collection[str] | None = None,
+) -> list[dict[str, Any]]:
+    """Splink comparison dictionaries (all, or those ``names``), with ``model``'s m and u
+    where it has them."""
     functions = _FUNCTIONS[dialect]
     out: list[dict[str, Any]] = []
     for definition in DEFINITIONS:
+        if names is not None and definition.name not in names:
+            continue
         trained = model.levels.get(definition.name, {}) if model is not None else {}
         levels: list[dict[str, Any]] = []
         sqls = [(level.name, level.sql.format(**functions), level.is_missing)
@@ -68,15 +78,25 @@ def comparisons(dialect: str = "duckdb", model: MatchModel | None = None) -> lis
 
 
 def settings(
-    dialect: str = "duckdb", model: MatchModel | None = None, *, prior: float = 1e-4
+    dialect: str = "duckdb",
+    model: MatchModel | None = None,
+    *,
+    prior: float = 1e-4,
+    comparison_names: Collection[str] | None = None,
+    blocking: Iterable[str] | None = None,
 ) -> dict[str, Any]:
-    """A complete splink settings dictionary for de-duplicating one table."""
+    """A complete splink settings dictionary for de-duplicating one table.
+
+    ``comparison_names`` and ``blocking`` narrow it to the comparisons and blocking key
+    types a backlog has values for (:mod:`plan`); left out, a comparison weighs nothing
+    and a key selects no pairs, so the pairs and their scores stay the same.
+    """
     return {
         "link_type": "dedupe_only",
         "unique_id_column_name": UNIQUE_ID,
         "probability_two_random_records_match": model.prior if model is not None else prior,
-        "comparisons": comparisons(dialect, model),
-        "blocking_rules_to_generate_predictions": blocking_rules(),
+        "comparisons": comparisons(dialect, model, comparison_names),
+        "blocking_rules_to_generate_predictions": blocking_rules(blocking),
         "retain_matching_columns": False,
         "retain_intermediate_calculation_columns": False,
     }

@@ -10,6 +10,12 @@ import pytest
 
 from identity_store.matching import MatchModel
 from sandbox.duplicates import generate_registrations, write_csv
+from tests.identity_store.matching.public_style import (
+    PUBLIC_MAPPING,
+    Backlog,
+    generate_backlog,
+    write_backlog,
+)
 from tonle.cli import main
 
 MAPS = [
@@ -66,6 +72,11 @@ def test_dedup_writes_pairs_clusters_and_a_model(
         (["--id-column", "id"], "no id column 'id'"),
         (["--threshold", "1.5"], "threshold 1.5 must be between 0 and 1"),
         (["--model", "missing.json"], "--model missing.json"),
+        (["--spark-conf", "a=b"], "--spark-conf and --spark-checkpoint-dir go with --engine spark"),
+        (
+            ["--engine", "spark", "--spark-master", "spark://head:7077"],
+            "give --spark-checkpoint-dir on storage every executor reaches",
+        ),
     ],
 )
 def test_bad_arguments_are_refused_clearly(
@@ -86,18 +97,62 @@ def test_bad_arguments_are_refused_clearly(
 
 
 @pytest.mark.parametrize(
-    ("rows", "message"),
+    ("rows", "strict", "message"),
     [
-        ("a,Sok,1985\nb,Chea,1990\na,Ly,1970\n", "row 4: duplicate id 'a'"),
-        ("a,Sok,1985\nb,Chea,1990-02-30\n", "row 3, column 'dob'"),
+        ("a,Sok,1985\nb,Chea,1990\na,Ly,1970\n", [], "row 4: duplicate id 'a'"),
+        ("a,Sok,1985\nb,Chea,1990-02-30\n", ["--strict"], "row 3, column 'dob': not a real date"),
     ],
 )
 def test_bad_rows_are_refused_with_their_row(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], rows: str, message: str
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], rows: str, strict: list[str], message: str
 ) -> None:
     source = tmp_path / "in.csv"
     source.write_text("rec_id,surname,dob\n" + rows)
-    args = ["dedup", str(source), "--id-column", "rec_id", "--map", "family_name=surname"]
+    args = ["dedup", str(source), "--id-column", "rec_id", "--map", "family_name=surname", *strict]
     args += ["--map", "birth_date=dob", "--pairs", str(tmp_path / "p.csv")]
     assert main([*args, "--clusters", str(tmp_path / "c.csv")]) == 2
-    assert message in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert message in err
+    assert "1990-02-30" not in err
+
+
+@pytest.fixture(scope="module")
+def public_backlog():
+    return generate_backlog(originals=4000, duplicates=1000, seed=13)
+
+
+def _found_pairs(path: Path) -> set[tuple[str, str]]:
+    with path.open() as handle:
+        return {(r["id_l"], r["id_r"]) for r in csv.DictReader(handle)}
+
+
+def test_an_impossible_date_in_a_public_style_backlog_is_read_as_missing_and_reported(
+    tmp_path: Path, public_backlog, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [dict(row) for row in public_backlog.rows]
+    rows[103]["date_of_birth"] = "19551192"  # row 105 of the file, after the header
+    source = write_backlog(Backlog(rows, public_backlog.true_pairs), tmp_path / "public.csv")
+    pairs, clusters = tmp_path / "pairs.csv", tmp_path / "clusters.csv"
+    args = ["dedup", str(source), "--id-column", "rec_id", *PUBLIC_MAPPING]
+    assert main([*args, "--pairs", str(pairs), "--clusters", str(clusters)]) == 0
+    err = capsys.readouterr().err
+    assert "column 'date_of_birth' (birth_date): 1 value could not be read" in err
+    assert "row 105: not a real date" in err
+    assert "19551192" not in err
+    with clusters.open() as handle:
+        assert [r["id"] for r in csv.DictReader(handle)] == [r["rec_id"] for r in rows]
+    found = _found_pairs(pairs)
+    assert len(found & public_backlog.true_pairs) / len(found) >= 0.98
+
+
+def test_a_backlog_with_addresses_and_no_village_trains_on_what_is_mapped(
+    tmp_path: Path, public_backlog, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = write_backlog(public_backlog, tmp_path / "public.csv")
+    pairs, clusters = tmp_path / "pairs.csv", tmp_path / "clusters.csv"
+    args = ["dedup", str(source), "--id-column", "rec_id", *PUBLIC_MAPPING]
+    assert main([*args, "--pairs", str(pairs), "--clusters", str(clusters)]) == 0
+    assert "Traceback" not in capsys.readouterr().err
+    found, truth = _found_pairs(pairs), public_backlog.true_pairs
+    precision, recall = len(found & truth) / len(found), len(found & truth) / len(truth)
+    assert precision >= 0.98 and recall >= 0.9, (precision, recall)

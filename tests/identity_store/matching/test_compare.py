@@ -132,6 +132,40 @@ def test_free_text_address_fields() -> None:
     )
 
 
+def test_identifiers_and_postcodes_allow_one_typo() -> None:
+    a = MatchRecord(external_id="NSSF-0042-17", postcode="120101")
+    b = MatchRecord(external_id="nssf 0042 71", postcode="120110")
+    c = MatchRecord(external_id="NSSF-0042-18", postcode="121101")
+    assert (levels(a, b)["external_id"], levels(a, b)["postcode"]) == ("typo", "typo")
+    assert (levels(a, c)["external_id"], levels(a, c)["postcode"]) == ("typo", "typo")
+    assert levels(a, MatchRecord(external_id="NSSF-0043-88"))["external_id"] == "different"
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "level"),
+    [
+        (("Иванов", "Пётр"), ("ИВАНОВ", "пётр"), "exact"),  # Cyrillic, any case
+        (("Иванов", "Пётр"), ("Иваноф", "Пётр"), "fuzzy"),
+        (("สมชาย", "ใจดี"), ("สมชาย", "ใจดี"), "exact"),  # Thai
+        (("សុខ", "ដារ៉ា"), ("សុខ", "ដារ៉ា"), "exact"),  # Khmer where the Latin name goes
+        (("Иванов", "Пётр"), ("Петров", "Пётр"), "different"),
+    ],
+)
+def test_names_in_other_scripts_compare_in_their_own_script(
+    a: tuple[str, str], b: tuple[str, str], level: str
+) -> None:
+    assert levels(latin(*a), latin(*b))["family_name"] == level
+    khmer = MatchRecord(family_name_km=b[0], given_name_km=b[1])
+    assert levels(latin(*a), khmer)["family_name"] == level
+
+
+def test_addresses_and_localities_in_khmer_script_compare() -> None:
+    a = MatchRecord(address="ភូមិ ៣ សង្កាត់បឹងកេងកង", locality="បឹងកេងកង")
+    b = MatchRecord(address="ភូមិ ៣, សង្កាត់ បឹងកេងកង", locality="បឹងកេងកង")
+    assert (levels(a, b)["address"], levels(a, b)["locality"]) == ("exact", "exact")
+    assert levels(a, MatchRecord(address="ភូមិ ៤ សង្កាត់ទួលទំពូង"))["address"] == "different"
+
+
 def test_every_outcome_is_a_declared_level() -> None:
     for name, compare in COMPARISONS.items():
         assert compare(BASE, MatchRecord()) == "missing"

@@ -12,6 +12,7 @@ from identity_store.matching.normalize import (
     latin_name,
     phone_number,
     romanization_key,
+    script_name,
 )
 
 
@@ -93,3 +94,15 @@ def test_a_short_phone_number_is_missing() -> None:
 
 def test_free_text_words() -> None:
     assert free_text("Phum Trâpeang-Kak,  Khum 3") == "PHUM TRAPEANG KAK KHUM 3"
+
+
+def test_free_text_keeps_other_scripts() -> None:
+    assert free_text("ភូមិ ៣, សង្កាត់ បឹងកេងកង") == "ភូមិ៣សង្កាត់បឹងកេងកង"
+    assert free_text("Phum 3 សង្កាត់ បឹងកេងកង") == "PHUM 3 សង្កាត់បឹងកេងកង"
+    assert free_text("ул. Ленина, д. 5") == "УЛ ЛЕНИНА Д 5"
+    assert free_text("Straße 5, Café") == "STRASSE 5 CAFE"
+
+
+def test_names_in_any_script_fold_case_and_blanks() -> None:
+    assert script_name("Пётр Иванов") == script_name("пётр иванов") == "пётриванов"
+    assert script_name("សុខ\u200b") == khmer_name("សុខ")
