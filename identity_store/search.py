@@ -6,8 +6,9 @@ birth years when a birth date is given, and the matcher's blocking keys. rapidfu
 ranks them on the names as written, and the birth date adds to the score.
 
 Names written in Khmer script are looked up by the matcher's Khmer-name blocking key
-(both names in canonical Khmer form, either order, with the birth year), so a Khmer-script
-search needs at least a birth year; they are ranked on the Khmer names.
+(both names in canonical Khmer form, either order, with the birth year): the years near
+the birth date given, or every possible birth year without one (a hundred-odd lookups of
+the key's index); they are ranked on the Khmer names.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from rapidfuzz import fuzz
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from identity_store.dates import EARLIEST_BIRTH_YEAR
 from identity_store.errors import InvalidInput
 from identity_store.hygiene import clean_name
-from identity_store.matching import MatchRecord, blocking_key_values, blocking_keys
+from identity_store.matching import MatchRecord, blocking_keys, khmer_name_keys
 from identity_store.matching.normalize import khmer_name
 from identity_store.models import BlockingKey, Person
 from identity_store.names import name_key
@@ -160,22 +162,19 @@ async def _khmer_candidates(
     scope: Scope,
 ) -> set[str]:
     if birth_date is None:
-        raise InvalidInput(
-            "searching by names in Khmer script needs a birth date, at least the year "
-            '(birthDate: "1985"); or search by the names in Latin script.'
-        )
-    keys = set()
-    for year in range(birth_date.year - BIRTH_YEAR_SLACK, birth_date.year + BIRTH_YEAR_SLACK + 1):
-        record = MatchRecord(
-            family_name_km=family_name, given_name_km=given_name, birth_date=dt.date(year, 1, 1)
-        )
-        value = blocking_key_values(record)["kb"]
-        if value:
-            keys.add(f"kb:{value}")
-    return await _keyed(session, keys, scope)
+        # The key carries the birth year: without one, every year a registered person
+        # can have been born in (the registry refuses earlier and later ones).
+        years = range(EARLIEST_BIRTH_YEAR, dt.date.today().year + 1)
+        cap = MAX_CANDIDATES_WITHOUT_DATE
+    else:
+        years = range(birth_date.year - BIRTH_YEAR_SLACK, birth_date.year + BIRTH_YEAR_SLACK + 1)
+        cap = MAX_CANDIDATES
+    return await _keyed(session, khmer_name_keys(family_name, given_name, years), scope, cap)
 
 
-async def _keyed(session: AsyncSession, keys: Iterable[str], scope: Scope) -> set[str]:
+async def _keyed(
+    session: AsyncSession, keys: Iterable[str], scope: Scope, cap: int = MAX_CANDIDATES
+) -> set[str]:
     """The people in ``scope`` holding any of the matcher's blocking ``keys`` (capped)."""
     wanted = sorted(keys)
     if not wanted:
@@ -183,4 +182,4 @@ async def _keyed(session: AsyncSession, keys: Iterable[str], scope: Scope) -> se
     query = select(BlockingKey.spid).where(among(session, BlockingKey.key, wanted))
     if not scope.unrestricted:
         query = query.join(Person, Person.spid == BlockingKey.spid).where(may_resolve(scope))
-    return set(await session.scalars(query.limit(MAX_CANDIDATES)))
+    return set(await session.scalars(query.limit(cap)))

@@ -102,6 +102,7 @@ class Figures:
     khmer_id_ms: tuple[float, float]
     search_ms: tuple[float, float]
     search_no_date_ms: tuple[float, float]
+    search_khmer_ms: tuple[float, float]  # Khmer-script names, no birth date
 
 
 def synthetic_people(count: int, seed: int) -> Iterator[NewPerson]:
@@ -349,6 +350,14 @@ async def measure(backend: str, url: str, size: int, *, seed: int = 5) -> Figure
                 started = time.perf_counter()
                 await search_people(session, person.family_name, person.given_name)
                 loose_samples.append(time.perf_counter() - started)
+        khmer_name_samples = []
+        for person in probes[600:900]:
+            if person.family_name_km and person.given_name_km:
+                # Khmer script, no birth date: every birth year's key is looked up.
+                async with sessions() as session:
+                    started = time.perf_counter()
+                    await search_people(session, person.given_name_km, person.family_name_km)
+                    khmer_name_samples.append(time.perf_counter() - started)
     finally:
         await engine.dispose()
     return Figures(
@@ -363,6 +372,7 @@ async def measure(backend: str, url: str, size: int, *, seed: int = 5) -> Figure
         khmer_id_ms=_percentiles(khmer_samples),
         search_ms=_percentiles(search_samples),
         search_no_date_ms=_percentiles(loose_samples),
+        search_khmer_ms=_percentiles(khmer_name_samples),
     )
 
 
@@ -414,14 +424,20 @@ def _format(figures: list[Figures]) -> str:
         )
     lines += [
         "",
-        "lookup latency, ms (p50 / p99)",
+        "lookup latency, ms (p50 / p99); Khmer name: both names in Khmer script, no date",
         f"{'backend':<11} {'registered':>10} {'by SPID':>14} {'by Khmer ID':>14} "
-        f"{'name+date':>14} {'name only':>14}",
+        f"{'name+date':>14} {'name only':>14} {'Khmer name':>14}",
     ]
     for f in figures:
         cells = [
             f"{p50:.2f} / {p99:.2f}"
-            for p50, p99 in (f.spid_ms, f.khmer_id_ms, f.search_ms, f.search_no_date_ms)
+            for p50, p99 in (
+                f.spid_ms,
+                f.khmer_id_ms,
+                f.search_ms,
+                f.search_no_date_ms,
+                f.search_khmer_ms,
+            )
         ]
         lines.append(f"{f.backend:<11} {f.size:>10,} " + " ".join(f"{cell:>14}" for cell in cells))
     lines += [

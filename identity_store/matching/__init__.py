@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from identity_store.matching.best import MatchResult, best_match
-from identity_store.matching.blocking import BLOCKING_KEY_TYPES, blocking_key_values, blocking_keys
+from identity_store.matching.blocking import (
+    BLOCKING_KEY_TYPES,
+    blocking_key_values,
+    blocking_keys,
+    khmer_name_keys,
+)
 from identity_store.matching.compare import COMPARISONS, DEFINITIONS, ComparisonDefinition, Level
 from identity_store.matching.dates import parse_birth_date
 from identity_store.matching.errors import InputError, MatchingError
@@ -36,5 +41,6 @@ __all__ = [
     "blocking_key_values",
     "blocking_keys",
     "features",
+    "khmer_name_keys",
     "parse_birth_date",
 ]

@@ -164,7 +164,29 @@ async def test_a_khmer_script_search_finds_either_order_and_either_keyboard_orde
     assert [hit.person.spid for hit in retyped] == [target.spid]
 
 
-async def test_a_khmer_script_search_needs_a_birth_year(sessions: Sessions) -> None:
+async def test_a_khmer_script_search_without_a_birth_year_finds_every_year(
+    sessions: Sessions,
+) -> None:
+    rng = random.Random(23)
+    born = [dt.date(1931, 5, 1), dt.date(1984, 3, 9), dt.date(dt.date.today().year, 1, 1)]
+    namesakes = [
+        person(rng, family_name="Sok", given_name="Dara", family_name_km="សុខ",
+               given_name_km="ដារ៉ា", birth_date=date)
+        for date in born
+    ]  # fmt: skip
+    year_only = person(
+        rng, family_name="Sok", given_name="Dara", family_name_km="សុខ", given_name_km="ដារ៉ា",
+        birth_date=dt.date(1990, 1, 1), birth_precision="year",
+    )  # fmt: skip
+    other = person(
+        rng, family_name="Sok", given_name="Vanna", family_name_km="សុខ",
+        given_name_km="វណ្ណា", birth_date=dt.date(1984, 3, 9),
+    )  # fmt: skip
+    await add_people(sessions, [*namesakes, year_only, other])
     async with sessions() as session:
-        with pytest.raises(InvalidInput, match="Khmer script needs a birth date"):
-            await search_people(session, "សុខ", "ដារ៉ា")
+        hits = await search_people(session, "ដារ៉ា", "សុខ")
+    assert sorted(hit.person.spid for hit in hits) == sorted(
+        p.spid for p in [*namesakes, year_only]
+    )
+    assert {hit.score for hit in hits} == {1.0}
+    assert all(hit.birth_date_score is None for hit in hits)

@@ -258,6 +258,27 @@ async def _review_flow(registry: Registry) -> None:
     }
 
 
+async def test_search_by_khmer_names_without_a_birth_date(registry: Registry) -> None:
+    rng = random.Random(32)
+    target = person(
+        rng, family_name="Chhun", given_name="Sophal", family_name_km="ឈុន",
+        given_name_km="សុផល", birth_date=dt.date(1962, 7, 1),
+    )  # fmt: skip
+    engine = create_engine(registry.database_url)
+    await add_people(session_factory(engine), [target, person(rng, family_name_km="ឈុន")])
+    await engine.dispose()
+    body = await registry.query(
+        '{ searchPeople(familyName: "សុផល", givenName: "ឈុន") { score birthDateScore person { spid } } }'
+    )
+    assert body == {
+        "data": {
+            "searchPeople": [
+                {"score": 1.0, "birthDateScore": None, "person": {"spid": target.spid}}
+            ]
+        }
+    }
+
+
 async def test_search_by_name_khmer_id_and_area(registry: Registry) -> None:
     rng = random.Random(31)
     target = person(rng, family_name="Chhun", given_name="Sophal", khmer_id="123456789")
