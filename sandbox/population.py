@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from identity_store.gazetteer import villages_by_code
@@ -117,13 +118,22 @@ def _birth_date(rng: random.Random, age: int, today: dt.date) -> dt.date:
 
 
 def generate_population(
-    size: int, seed: int = 0, *, reference_date: dt.date = REFERENCE_DATE
+    size: int,
+    seed: int = 0,
+    *,
+    reference_date: dt.date = REFERENCE_DATE,
+    villages: Sequence[str] | None = None,
 ) -> Population:
-    """About ``size`` people in households, with IDPoor identification for some households."""
+    """About ``size`` people in households, with IDPoor identification for some households.
+
+    ``villages`` narrows where they live (e.g. one province's villages, for a benchmark);
+    by default they are spread over the whole gazetteer, about 40 to a village.
+    """
     if size < 1:
         raise ValueError("a population has at least one person")
     rng = random.Random(seed)
-    villages = rng.sample(all_village_codes(), max(1, size // PEOPLE_PER_VILLAGE))
+    choices = all_village_codes() if villages is None else tuple(villages)
+    villages = rng.sample(choices, min(len(choices), max(1, size // PEOPLE_PER_VILLAGE)))
     people: list[SyntheticPerson] = []
     households: list[Household] = []
     idpoor: list[IdPoorHousehold] = []
