@@ -348,6 +348,18 @@ CSV_COLUMNS = (
     "khmer_id",
     "true_person",
 )
+# How ``tonle dedup`` reads that CSV: each MatchRecord field and its column.
+CSV_MAPPING: dict[str, str] = {
+    "family_name": "surname",
+    "given_name": "given",
+    "family_name_km": "surname_km",
+    "given_name_km": "given_km",
+    "birth_date": "dob",
+    "sex": "sex",
+    "village_code": "village_code",
+    "phone": "phone",
+    "khmer_id": "khmer_id",
+}
 
 
 def _format_date(record: Registration) -> str:

@@ -1,4 +1,5 @@
-"""``python -m bench.registry``: de-duplication quality, then throughput and latency."""
+"""``python -m bench.registry``: de-duplication quality (ours, then a public data set),
+then throughput and latency."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from bench.registry import throughput
 def main() -> int:
     status = 0
     if importlib.util.find_spec("bench.registry.quality") is not None:
-        from bench.registry import quality
+        from bench.registry import public, quality
 
         status = quality.main([]) or 0
+        print()
+        status = public.main([]) or status
         print()
     return throughput.main() or status
 

@@ -129,18 +129,27 @@ def run(people: int, seed: int, *, threshold: float = 0.97) -> Report:
     return Report(len(data.records), len(truth), results, reviews)
 
 
+HEADER = (
+    f"{'':30} {'precision':>9} {'recall':>7} {'F1':>6} {'false +':>8} {'false -':>8} {'seconds':>8}"
+)
+
+
+def format_row(name: str, q: Quality, seconds: float) -> str:
+    """One de-duplicator's line under :data:`HEADER`."""
+    return (
+        f"{name:30} {q.precision:9.4f} {q.recall:7.4f} {q.f1:6.4f} {q.false_positives:8,}"
+        f" {q.false_negatives:8,} {seconds:8.1f}"
+    )
+
+
 def format_report(report: Report, people: int, seed: int) -> str:
     lines = [
         f"De-duplication quality: {people:,} people, {report.registrations:,} registrations,"
         f" {report.true_pairs:,} true duplicate pairs (seed {seed})",
-        f"{'':30} {'precision':>9} {'recall':>7} {'F1':>6} {'false +':>8} {'false -':>8}"
-        f" {'seconds':>8}",
+        HEADER,
     ]
     for name, (q, seconds) in report.results.items():
-        lines.append(
-            f"{name:30} {q.precision:9.4f} {q.recall:7.4f} {q.f1:6.4f} {q.false_positives:8,}"
-            f" {q.false_negatives:8,} {seconds:8.1f}"
-        )
+        lines.append(format_row(name, q, seconds))
     lines.append(f"online matcher review cases: {report.reviews:,} (counted as not linked)")
     return "\n".join(lines)
 

@@ -153,7 +153,7 @@ def read_csv(
                 ids.append(rec_id)
                 strict_path = path if strict else None
                 records.append(_record(row, mapping, number, tally, today, strict_path))
-                if number % 100_000 == 0:
+                if (number - 1) % 100_000 == 0:
                     progress(f"read {number - 1:,} rows")
         except csv.Error as error:
             raise InputError(f"{path}, line {reader.line_num}: {error}") from None

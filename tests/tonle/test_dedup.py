@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from identity_store.matching import MatchModel
-from sandbox.duplicates import generate_registrations, write_csv
+from sandbox.duplicates import CSV_MAPPING, generate_registrations, write_csv
 from tests.identity_store.matching.public_style import (
     PUBLIC_MAPPING,
     Backlog,
@@ -18,12 +18,7 @@ from tests.identity_store.matching.public_style import (
 )
 from tonle.cli import main
 
-MAPS = [
-    "--map", "family_name=surname", "--map", "given_name=given",
-    "--map", "family_name_km=surname_km", "--map", "given_name_km=given_km",
-    "--map", "birth_date=dob", "--map", "sex=sex", "--map", "village_code=village_code",
-    "--map", "phone=phone", "--map", "khmer_id=khmer_id",
-]  # fmt: skip
+MAPS = [arg for field, column in CSV_MAPPING.items() for arg in ("--map", f"{field}={column}")]
 
 
 @pytest.fixture(scope="module")

@@ -13,19 +13,9 @@ from identity_store.matching.backlog import BatchInput, parse_mapping, read_csv
 from identity_store.matching.batch import deduplicate, input_table
 from identity_store.matching.features import features
 from identity_store.matching.splink_settings import comparisons
-from sandbox.duplicates import generate_registrations, write_csv
+from sandbox.duplicates import CSV_MAPPING, generate_registrations, write_csv
 
-MAPPING = [
-    "family_name=surname",
-    "given_name=given",
-    "family_name_km=surname_km",
-    "given_name_km=given_km",
-    "birth_date=dob",
-    "sex=sex",
-    "village_code=village_code",
-    "phone=phone",
-    "khmer_id=khmer_id",
-]
+MAPPING = [f"{field}={column}" for field, column in CSV_MAPPING.items()]
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ import pytest
 from identity_store.matching import InputError
 from identity_store.matching.backlog import MAPPABLE_FIELDS, parse_mapping, read_csv
 from identity_store.matching.batch import deduplicate, input_table, plan_for
-from sandbox.duplicates import csv_rows, generate_registrations
+from sandbox.duplicates import CSV_MAPPING, csv_rows, generate_registrations
 from tests.identity_store.matching.public_style import generate_backlog, write_backlog
 
 
@@ -50,12 +50,12 @@ def every_field_csv(tmp_path_factory: pytest.TempPathFactory, registrations) -> 
 
 
 EVERY_FIELD = {
-    "family_name": "surname", "given_name": "given", "family_name_km": "surname_km",
-    "given_name_km": "given_km", "birth_date": "dob", "sex": "sex",
-    "village_code": "village_code", "phone": "phone", "khmer_id": "khmer_id",
-    "address": "address", "locality": "locality", "postcode": "postcode",
+    **CSV_MAPPING,
+    "address": "address",
+    "locality": "locality",
+    "postcode": "postcode",
     "external_id": "external_id",
-}  # fmt: skip
+}
 
 
 def read(path: Path, fields: dict[str, str], id_column: str = "rec_id"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bench.registry import public
 from bench.registry.quality import baseline, online, pairs_of_clusters, quality
 from identity_store.matching import MatchModel, blocking_keys
 from sandbox.duplicates import generate_registrations
@@ -36,3 +37,10 @@ def test_blocking_keys_stay_selective() -> None:
     # 26,000 registrations; at a million people a key selects about 40 times as many
     assert max(counts.values()) <= 40
     assert sum(counts.values()) / len(counts) < 2.5
+
+
+def test_the_public_data_set_febrl4_reaches_f1_095_at_precision_099() -> None:
+    # FEBRL4's two files as one backlog, mapped as a new user would, nothing tuned to it.
+    result, records, true_pairs, _ = public.run()
+    assert (records, true_pairs) == (10_000, 5_000)
+    assert result.precision >= 0.99 and result.f1 >= 0.95, result
