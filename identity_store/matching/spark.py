@@ -79,7 +79,7 @@ def spark_session(
     except Exception as error:  # pyspark raises its own runtime errors, and OSError
         raise InputError(
             f"Spark did not start ({type(error).__name__}): it needs Java 17 or later on"
-            " PATH or in JAVA_HOME (Debian: apt-get install openjdk-17-jre-headless)"
+            " PATH or in JAVA_HOME (Debian: apt-get install default-jre-headless)"
         ) from None
     scratch = None
     if checkpoint_dir is None:

@@ -26,11 +26,9 @@ def _java() -> bool:
 
 
 if not _java():
-    message = (
-        "no Java: the Spark tests need Java 17 or later (apt-get install openjdk-17-jre-headless)"
-    )
+    message = "no Java: the Spark tests need Java 17 or later (Debian: apt-get install default-jre-headless)"
     if REQUIRED:
-        pytest.fail(f"TONLE_REQUIRE_SPARK is set but there is {message}", pytrace=False)
+        pytest.fail(f"TONLE_REQUIRE_SPARK (or CI) is set but there is {message}", pytrace=False)
     pytest.skip(message, allow_module_level=True)
 
 
