@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from analysts.export_query import ExportQuery
+from graphql import build_client_schema, get_introspection_query
+
+from analysts.export_query import ExportQuery, ExportQueryError, ListMode, read_export_query
 from analysts.flatten import rows_of
 from analysts.gateway_client import GatewayClient, GatewayRefused
 from analysts.sinks import Checkpoint, ExportFileError, Sink, open_sink
@@ -58,6 +60,22 @@ class ExportRequest:
     page_size: int = 1000
     resume: bool = False
     strict: bool = False
+
+
+async def prepare_export(
+    client: GatewayClient, text: str, variables: dict[str, Any], lists: ListMode = "json"
+) -> ExportQuery:
+    """``text`` read against the schema the caller may see (asked of the gateway), with
+    ``variables`` checked against what it declares."""
+    introspection = await client.query(get_introspection_query(), {})
+    schema = build_client_schema(introspection.data)  # type: ignore[arg-type]
+    query = read_export_query(text, schema, lists)
+    unknown = sorted(set(variables) - set(query.variables))
+    if unknown:
+        raise ExportQueryError(
+            f"the query does not declare ${', $'.join(unknown)}; declare it or leave it out"
+        )
+    return query
 
 
 async def run_export(

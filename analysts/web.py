@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from graphql import build_client_schema, get_introspection_query
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
@@ -38,8 +37,8 @@ from analysts.areas import children_of
 from analysts.coverage import CoverageError, CoverageReport
 from analysts.coverage_files import WrittenReport, write_report
 from analysts.coverage_run import count_coverage
-from analysts.export import ExportRequest, Progress, run_export
-from analysts.export_query import ExportQueryError, read_export_query
+from analysts.export import ExportRequest, Progress, prepare_export, run_export
+from analysts.export_query import ExportQueryError
 from analysts.gateway_client import Caller, GatewayClient, GatewayRefused
 from analysts.jobs import Job, JobRefused, Jobs, owner_of
 from analysts.sinks import ExportFileError
@@ -146,13 +145,20 @@ async def body_of(request: Request) -> dict[str, Any] | JSONResponse:
     return body
 
 
-async def start_export(request: Request) -> Response:
+async def asked(request: Request) -> tuple[Caller, dict[str, Any]] | JSONResponse:
+    """Who asks and what they sent, or the answer that says what is wrong with it."""
     caller = caller_of(request)
     if isinstance(caller, JSONResponse):
         return caller
     body = await body_of(request)
-    if isinstance(body, JSONResponse):
-        return body
+    return body if isinstance(body, JSONResponse) else (caller, body)
+
+
+async def start_export(request: Request) -> Response:
+    got = await asked(request)
+    if isinstance(got, JSONResponse):
+        return got
+    caller, body = got
     text = body.get("query")
     fmt = body.get("format", "csv")
     lists = body.get("lists", "json")
@@ -175,12 +181,7 @@ async def start_export(request: Request) -> Response:
     async def work(job: Job) -> dict[str, Path]:
         out = job.directory / f"export.{fmt}"
         async with GatewayClient(caller) as client:
-            introspection = await client.query(get_introspection_query(), {})
-            schema = build_client_schema(introspection.data)  # type: ignore[arg-type]
-            query = read_export_query(text, schema, lists)
-            unknown = sorted(set(variables) - set(query.variables))
-            if unknown:
-                raise ExportQueryError(f"the query does not declare ${', $'.join(unknown)}")
+            query = await prepare_export(client, text, variables, lists)
             request = ExportRequest(query, variables, out, fmt, page_size)
             await run_export(client, request, lambda p: job.progress.update(progress_view(p)))
         return {out.name: out}
@@ -189,12 +190,10 @@ async def start_export(request: Request) -> Response:
 
 
 async def start_coverage(request: Request) -> Response:
-    caller = caller_of(request)
-    if isinstance(caller, JSONResponse):
-        return caller
-    body = await body_of(request)
-    if isinstance(body, JSONResponse):
-        return body
+    got = await asked(request)
+    if isinstance(got, JSONResponse):
+        return got
+    caller, body = got
     area, period, by = body.get("area"), body.get("period"), body.get("by") or None
     if not isinstance(area, str) or not AREA.fullmatch(area):
         return problem(400, "area: a gazetteer code of 2, 4, 6 or 8 digits")

@@ -19,8 +19,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from analysts.export import ExportRequest, Progress, run_export
-from analysts.export_query import ExportQueryError, read_export_query
+from analysts.export import ExportRequest, Progress, prepare_export, run_export
+from analysts.export_query import ExportQueryError
 from analysts.gateway_client import Caller, GatewayClient, GatewayRefused
 from analysts.sinks import ExportFileError
 
@@ -130,17 +130,8 @@ def export_command(args: argparse.Namespace) -> int:
 async def _export(
     caller: Caller, text: str, variables: dict[str, Any], args: argparse.Namespace
 ) -> int:
-    from graphql import build_client_schema, get_introspection_query
-
     async with GatewayClient(caller) as client:
-        introspection = await client.query(get_introspection_query(), {})
-        schema = build_client_schema(introspection.data)  # type: ignore[arg-type]
-        query = read_export_query(text, schema, args.lists)
-        for name in variables:
-            if name not in query.variables:
-                raise ExportQueryError(
-                    f"the query does not declare ${name}; declare it or leave it out"
-                )
+        query = await prepare_export(client, text, variables, args.lists)
         request = ExportRequest(
             query, variables, args.out, args.format, args.page_size, args.resume, args.strict
         )

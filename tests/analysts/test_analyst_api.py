@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -14,22 +13,8 @@ import pytest
 
 from analysts.web import AnalystConfig, create_analyst_app
 from tests.analysts.test_export_stack import QUERY, biggest_province, slow_proxy
-from tests.policy_stack import PolicyStack, policy_stack
+from tests.policy_stack import PolicyStack
 from tests.servers import serve
-
-
-@pytest.fixture
-async def stack(tmp_path: Path) -> AsyncIterator[PolicyStack]:
-    registry = f"sqlite+aiosqlite:///{tmp_path / 'registry.db'}"
-    async with policy_stack(registry, tmp_path, people=300) as running:
-        yield running
-
-
-@pytest.fixture
-async def analyst(stack: PolicyStack, tmp_path: Path) -> AsyncIterator[str]:
-    config = AnalystConfig(stack.gateway + "/graphql", tmp_path / "jobs", per_key=1)
-    async with serve(create_analyst_app(config)) as url:
-        yield url
 
 
 def as_partner(stack: PolicyStack, partner: str, purpose: str = "statistics") -> dict[str, str]:

@@ -3,37 +3,20 @@ charts, the report downloaded; an export started and downloaded; nothing fetched
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from analysts.web import AnalystConfig, create_analyst_app
 from tests.analysts.test_export_stack import biggest_province
 from tests.browser import Tab
-from tests.policy_stack import PolicyStack, policy_stack
-from tests.servers import serve
+from tests.policy_stack import PolicyStack
 
 pytest.importorskip("playwright")
 from playwright.async_api import expect
 
 
-@pytest.fixture
-async def stack(tmp_path: Path) -> AsyncIterator[PolicyStack]:
-    registry = f"sqlite+aiosqlite:///{tmp_path / 'registry.db'}"
-    async with policy_stack(registry, tmp_path, people=300) as running:
-        yield running
-
-
-@pytest.fixture
-async def analyst(stack: PolicyStack, tmp_path: Path) -> AsyncIterator[str]:
-    config = AnalystConfig(stack.gateway + "/graphql", tmp_path / "jobs")
-    async with serve(create_analyst_app(config)) as url:
-        yield url + "/"
-
-
 async def sign_in(tab: Tab, analyst: str, key: str) -> None:
-    await tab.page.goto(analyst)
+    await tab.page.goto(analyst + "/")
     await tab.page.get_by_label("API key").fill(key)
     await tab.page.get_by_label("Purpose").fill("statistics")
     await tab.page.get_by_label("Your name").fill("analyst one")
@@ -93,7 +76,7 @@ async def test_an_analyst_exports_a_province_from_the_page(
 
 
 async def test_without_credentials_the_page_says_to_give_them(analyst: str, tab: Tab) -> None:
-    await tab.page.goto(analyst)
+    await tab.page.goto(analyst + "/")
     await tab.page.get_by_role("button", name="Start the export").click()
     await expect(tab.page.locator("#export-status")).to_contain_text(
         "Give your partner credentials"
