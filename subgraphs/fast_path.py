@@ -168,7 +168,7 @@ class ColumnarExecutor(StrawberryGraphQLCoreExecutionContext):
                 item_type, field_details_list, info, path, items, position_context
             )
         values = list(items)
-        paths = [path.add_key(index, None) for index in range(len(values))]
+        paths = _Items(path)
         is_awaitable = self.is_awaitable
         if any(is_awaitable(value) for value in values):
             return self._complete_awaited_items(item_type, field_details_list, info, paths, values)
@@ -184,7 +184,7 @@ class ColumnarExecutor(StrawberryGraphQLCoreExecutionContext):
         item_type: GraphQLOutputType,
         field_details_list: Any,
         info: GraphQLResolveInfo[Any],
-        paths: list[Path],
+        paths: Paths,
         values: list[Any],
     ) -> list[Any]:
         # Awaitable items (async reference resolvers) are awaited together, and their
@@ -746,6 +746,18 @@ class ColumnarExecutor(StrawberryGraphQLCoreExecutionContext):
         if len(values) != count:
             raise TypeError(f"a batch resolver answered {len(values)} values for {count} objects")
         return values
+
+
+class _Items:
+    """The paths of a list's items, by position."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __getitem__(self, position: int) -> Path:
+        return self.path.add_key(position, None)
 
 
 class _ItemPaths:
