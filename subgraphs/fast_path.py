@@ -289,29 +289,10 @@ class ColumnarExecutor(StrawberryGraphQLCoreExecutionContext):
             done = self._objects(
                 inner, field_details_list, parent_type, field_name, paths, values, nested
             )
+        rest = (return_type, field_details_list, parent_type, field_name, paths, out, recorded)
         if self.is_awaitable(done):
-            return self._merge_later(
-                done,
-                return_type,
-                field_details_list,
-                parent_type,
-                field_name,
-                paths,
-                out,
-                recorded,
-                nested,
-            )
-        return self._merge(
-            done,
-            return_type,
-            field_details_list,
-            parent_type,
-            field_name,
-            paths,
-            out,
-            recorded,
-            nested,
-        )
+            return self._merge_later(done, *rest, nested)
+        return self._merge(done, *rest, nested)
 
     async def _merge_later(self, done: Any, *rest: Any) -> tuple[list[Any], dict[int, Recorded]]:
         return self._merge(await done, *rest)
