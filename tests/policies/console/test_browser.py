@@ -11,6 +11,9 @@ import pytest
 from tests.browser import Tab
 from tests.policies.console.conftest import PASSWORD, ConsoleSite
 
+pytest.importorskip("playwright")
+from playwright.async_api import expect
+
 KEY = re.compile(r"^tonle_[A-Za-z0-9]+_[A-Za-z0-9_-]+$")
 
 
@@ -25,7 +28,9 @@ async def test_sign_in_issue_a_key_and_sign_out(tab: Tab, site: ConsoleSite) -> 
     page = tab.page
     await page.goto(site.base + "/partners")
     assert page.url == site.base + "/login?next=/partners"
-    # From the keyboard: the username field has the focus, Tab to the password, Enter.
+    # From the keyboard: the username field has the focus (once the page has given it: typing
+    # before that lost the first letter), Tab to the password, Enter.
+    await expect(page.get_by_label("Username")).to_be_focused()
     await page.keyboard.type("erin")
     await page.keyboard.press("Tab")
     await page.keyboard.type(PASSWORD)
