@@ -37,8 +37,10 @@ $(EXPLORER_STAMP): $(EXPLORER)/package.json $(EXPLORER)/package-lock.json
 demo: $(STAMP) $(EXPLORER_STAMP)
 	$(BIN)/tonle demo
 
+# The suite runs on every core (pytest-xdist): each test has its own database schema, files,
+# ports and Redis prefix, so tests do not share state across workers.
 test: lint $(STAMP) $(EXPLORER_STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 # The fuzz suite (tests/fuzz) with a long budget: FUZZ_EXAMPLES examples per test instead of
 # the few dozen `make test` runs; no per-test timeout, a test takes minutes at this budget.
