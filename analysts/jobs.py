@@ -48,6 +48,10 @@ class Job:
     ended: float | None = None
     task: asyncio.Task[None] | None = None
 
+    def written_bytes(self) -> int:
+        """What the job has written so far."""
+        return sum(p.stat().st_size for p in self.directory.rglob("*") if p.is_file())
+
     def view(self) -> dict[str, Any]:
         """The job as its owner sees it (no paths of the server)."""
         return {
@@ -108,6 +112,7 @@ class Jobs:
             raise
         except self.told as error:
             job.status, job.error = FAILED, str(error).strip() or type(error).__name__
+            _empty(job.directory)
         except Exception as error:
             # Its message may quote data; the log gets where it happened, not what it held.
             where = error.__traceback__
@@ -116,6 +121,7 @@ class Jobs:
             place = f"{where.tb_frame.f_code.co_filename}:{where.tb_lineno}" if where else "?"
             log.error("%s job %s failed: %s at %s", job.kind, job.id, type(error).__name__, place)
             job.status, job.error = FAILED, "the job failed in the service; its log says where"
+            _empty(job.directory)
         finally:
             job.ended = time.monotonic()
 
@@ -144,3 +150,9 @@ class Jobs:
         for job in self._jobs.values():
             shutil.rmtree(job.directory, ignore_errors=True)
         self._jobs.clear()
+
+
+def _empty(directory: Path) -> None:
+    """A failed job keeps no half-written files."""
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True, exist_ok=True)

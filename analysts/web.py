@@ -61,6 +61,8 @@ class AnalystConfig:
     jobs_dir: Path
     keep_s: float = 3600.0
     per_key: int = 2
+    # The most one job may write: with per_key jobs at once, what one key can fill the disk with.
+    max_job_bytes: int = 2 * 1024**3
 
 
 def create_analyst_app(config: AnalystConfig) -> Starlette:
@@ -180,10 +182,22 @@ async def start_export(request: Request) -> Response:
 
     async def work(job: Job) -> dict[str, Path]:
         out = job.directory / f"export.{fmt}"
+        cap = request.app.state.analysts.max_job_bytes
+
+        def update(progress: Progress) -> None:
+            job.progress.update(progress_view(progress))
+            written = job.written_bytes()
+            if written > cap:
+                raise ExportFileError(
+                    f"the export passed {_size(cap)} after {progress.nodes} rows and was "
+                    "stopped: narrow it (an area, fewer fields) or run tonle export, which "
+                    "writes to your own disk"
+                )
+
         async with GatewayClient(caller) as client:
             query = await prepare_export(client, text, variables, lists)
-            request = ExportRequest(query, variables, out, fmt, page_size)
-            await run_export(client, request, lambda p: job.progress.update(progress_view(p)))
+            export = ExportRequest(query, variables, out, fmt, page_size)
+            await run_export(client, export, update)
         return {out.name: out}
 
     return started(request, caller, "export", work)
@@ -230,6 +244,10 @@ def started(
         return problem(429, str(error), "TOO_MANY_JOBS")
     location = request.url.path.rsplit("/", 1)[0] + f"/jobs/{job.id}"
     return JSONResponse(job.view(), status_code=202, headers={"Location": location})
+
+
+def _size(count: int) -> str:
+    return f"{count / 1024**2:.0f} MiB" if count >= 1024**2 else f"{count / 1024:.0f} KiB"
 
 
 def progress_view(progress: Progress) -> dict[str, Any]:

@@ -138,3 +138,20 @@ async def test_the_area_picker_names_areas_in_english_and_khmer(analyst: str) ->
     assert districts and all(
         d["code"].startswith("12") and d["level"] == "district" for d in districts
     )
+
+
+async def test_an_export_past_the_jobs_byte_cap_stops_and_keeps_no_file(
+    stack: PolicyStack, tmp_path: Path
+) -> None:
+    # One key must not fill the service's disk: a job stops at its cap, saying what to do.
+    province, _ = biggest_province(stack)
+    config = AnalystConfig(stack.gateway + "/graphql", tmp_path / "jobs", max_job_bytes=4096)
+    nspc = as_partner(stack, "nspc")
+    body = {"query": QUERY, "area": province, "format": "csv", "pageSize": 20}
+    async with serve(create_analyst_app(config)) as analyst, aiohttp.ClientSession() as session:
+        async with session.post(analyst + "/api/exports", json=body, headers=nspc) as response:
+            job = await response.json()
+        done = await finished(session, f"{analyst}/api/jobs/{job['id']}", nspc)
+    assert done["status"] == "failed" and done["files"] == []
+    assert "passed 4 KiB after" in done["error"] and "tonle export" in done["error"]
+    assert [p for p in (tmp_path / "jobs").rglob("*") if p.is_file()] == []
