@@ -32,6 +32,7 @@ from policies.delegation import DelegationUses
 from policies.enforcement import Network, PolicyAccess, parse_networks
 from policies.errors import PolicyError
 from policies.ratelimit import Limiter, RateLimiter
+from policies.redis_nonces import RedisNonceStore
 from policies.redis_ratelimit import RedisRateLimiter
 from policies.store import PolicyStore
 
@@ -163,6 +164,12 @@ def policy_enforcement(
         if settings.redis_url
         else RateLimiter()
     )
+    # A delegation's use is spent once across every gateway sharing the Redis.
+    delegation_nonces = (
+        RedisNonceStore.from_url(settings.redis_url, prefix=f"{settings.redis_prefix}:delegation")
+        if settings.redis_url and secret
+        else None
+    )
     access = PolicyAccess(
         store,
         api_schema,
@@ -170,7 +177,7 @@ def policy_enforcement(
         pseudonym_key=settings.pseudonym_key,
         security_servers=settings.security_servers,
         limiter=limiter,
-        delegation=DelegationUses(secret) if secret else None,
+        delegation=DelegationUses(secret, delegation_nonces) if secret else None,
     )
 
     @asynccontextmanager
@@ -197,6 +204,8 @@ def policy_enforcement(
                     await watcher
         finally:
             await limiter.close()
+            if delegation_nonces is not None:
+                await delegation_nonces.aclose()
             await engine.dispose()
 
     return access, lifespan

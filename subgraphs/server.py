@@ -27,12 +27,15 @@ from policies import (
     verify,
 )
 from policies.caller import SIGNED_PREFIX
+from policies.redis_nonces import RedisNonceStore
 from subgraphs.disconnect import CancelOnDisconnect
 from subgraphs.view import GraphQLView
 
 GATEWAY_SECRET_ENV = "TONLE_GATEWAY_SECRET"
 SUBGRAPH_NAME_ENV = "TONLE_SUBGRAPH_NAME"
 METRICS_TOKEN_ENV = "TONLE_METRICS_TOKEN"
+REDIS_URL_ENV = "TONLE_REDIS_URL"
+REDIS_PREFIX_ENV = "TONLE_REDIS_PREFIX"
 
 Lifespan = Callable[[Starlette], AbstractAsyncContextManager[None]]
 
@@ -235,5 +238,17 @@ def build_subgraph_app(
     secret = gateway_secret if gateway_secret is not None else os.environ.get(GATEWAY_SECRET_ENV)
     if secret:
         audience = os.environ.get(SUBGRAPH_NAME_ENV) or name
-        return RequireGatewaySignature(app, secret, audience=audience, nonces=nonces)
+        return RequireGatewaySignature(
+            app, secret, audience=audience, nonces=nonces or shared_nonces(audience)
+        )
     return app
+
+
+def shared_nonces(audience: str) -> NonceStore | None:
+    """With ``TONLE_REDIS_URL``, the nonces of every replica of this subgraph in Redis, so a
+    signed request is answered once by all of them (default: each process remembers its own)."""
+    url = os.environ.get(REDIS_URL_ENV)
+    if not url:
+        return None
+    prefix = os.environ.get(REDIS_PREFIX_ENV) or "tonle"
+    return RedisNonceStore.from_url(url, prefix=f"{prefix}:subgraph:{audience}")
