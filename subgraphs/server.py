@@ -239,7 +239,10 @@ def build_subgraph_app(
     if secret:
         audience = os.environ.get(SUBGRAPH_NAME_ENV) or name
         return RequireGatewaySignature(
-            app, secret, audience=audience, nonces=nonces or shared_nonces(audience)
+            app,
+            secret,
+            audience=audience,
+            nonces=nonces if nonces is not None else shared_nonces(audience),
         )
     return app
 

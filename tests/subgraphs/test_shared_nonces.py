@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import aiohttp
+import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -14,9 +15,10 @@ from starlette.routing import Route
 from policies import SIGNATURE_HEADER, sign
 from policies.nonces import MemoryNonceStore, NonceStore
 from policies.redis_nonces import RedisNonceStore
-from subgraphs.server import RequireGatewaySignature
+from subgraphs.server import RequireGatewaySignature, build_subgraph_app
 from tests.servers import serve
 from tests.shared_redis import SharedRedis
+from tests.subgraphs.test_server import SCHEMA, signed_for
 
 SECRET = "replica-secret"
 BODY = b'{"query": "{ hello }"}'
@@ -97,3 +99,25 @@ async def test_a_nonce_is_forgotten_in_redis_when_its_signature_is_stale(
         assert 90 < ttl <= 100
     finally:
         await store.aclose()
+
+
+async def test_subgraphs_share_their_nonces_when_tonle_redis_url_is_set(
+    shared_redis: SharedRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TONLE_REDIS_URL", shared_redis.url)
+    monkeypatch.setenv("TONLE_REDIS_PREFIX", shared_redis.prefix)
+    replicas = [build_subgraph_app(SCHEMA, name="hello", gateway_secret="shared") for _ in "ab"]
+    async with (
+        serve(replicas[0]) as first,
+        serve(replicas[1]) as second,
+        aiohttp.ClientSession() as session,
+    ):
+        headers = signed_for("hello")
+        async with session.post(first + "/graphql", data=BODY, headers=headers) as r:
+            assert r.status == 200
+        async with session.post(second + "/graphql", data=BODY, headers=headers) as r:
+            assert r.status == 401
+    assert any(
+        key.startswith(f"{shared_redis.prefix}:subgraph:hello:")
+        for key in await shared_redis.keys()
+    )
