@@ -99,16 +99,17 @@ class ServiceGroup:
         address = metrics_address()
         if address is None:
             return await self.start(service, grace_s=grace_s())
-        main = replace(service, app=MetricsApart(service.app, metrics_only=False))
-        url = await self.start(main, grace_s=grace_s())
         metrics = Service(
             f"{service.name} metrics",
             MetricsApart(service.app, metrics_only=True),
             address[1],
             address[0],
         )
+        # The metrics listener first: once /health answers, /metrics does too (and a metrics
+        # address already in use stops the process before it takes any request).
         await self.start(metrics, lifespan="off")
-        return url
+        main = replace(service, app=MetricsApart(service.app, metrics_only=False))
+        return await self.start(main, grace_s=grace_s())
 
     def install_signal_handlers(self) -> None:
         loop = asyncio.get_running_loop()
