@@ -95,6 +95,15 @@ def run(app: ASGIApp, *, host: str, port: int) -> None:
 
     async def both() -> None:
         side = asyncio.create_task(listener.serve())
+        # The metrics listener up first: once /health answers, /metrics does too; and a
+        # metrics address in use stops the process before it takes a request.
+        for _ in range(1000):  # uvicorn sets a flag, no event, once it listens
+            if listener.started or side.done():
+                break
+            await asyncio.sleep(0.01)
+        if side.done():
+            await side
+            raise SystemExit(f"cannot serve /metrics on {address[0]}:{address[1]}")
         try:
             await server.serve()
         finally:
