@@ -8,6 +8,7 @@ and reported at the end (``--strict`` stops at the first instead).
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -114,6 +115,15 @@ async def run_export(
         )
         progress.resumed_from = checkpoint.nodes
         cursor = checkpoint.cursor
+    if checkpoint is not None and checkpoint.done:
+        # Killed while putting the finished file in place: finish that, ask for nothing.
+        if out.exists():
+            shutil.rmtree(out.with_name(out.name + ".parts"), ignore_errors=True)
+            Checkpoint.path_for(out).unlink(missing_ok=True)
+            return progress
+        return _finish(
+            open_sink(out, request.format, query.columns, checkpoint.length), out, progress
+        )
     sink = open_sink(out, request.format, query.columns, checkpoint.length if checkpoint else None)
     while True:
         answer = await client.query(query.document, {**asked, "after": cursor})

@@ -183,3 +183,35 @@ def test_resuming_without_the_partial_file_says_to_start_again(tmp_path: Path) -
     (tmp_path / "bad.csv.checkpoint.json").write_text("{not json")
     with pytest.raises(ExportFileError, match="delete it"):
         Checkpoint.read(tmp_path / "bad.csv")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+@pytest.mark.parametrize("moved", [True, False])
+async def test_an_export_killed_while_finishing_resumes_without_asking_again(
+    tmp_path: Path, fmt: str, moved: bool
+) -> None:
+    # The last page is written and checkpointed as done; the kill came before (moved=False)
+    # or after (moved=True) the file was put in place. --resume finishes, asking nothing.
+    from analysts.export import ExportRequest, run_export
+
+    query = read_export_query(QUERY, SCHEMA)
+    out = tmp_path / f"people.{fmt}"
+    sink = open_sink(out, fmt, query.columns, None)
+    sink.write(rows(3))
+    asked = {"area": "12", "first": 10}
+    Checkpoint(query.digest, asked, fmt, "c1", 1, 3, 3, sink.length(), done=True).write(out)
+    if moved:
+        sink.finish()
+    elif fmt == "csv":
+        sink.file.close()  # type: ignore[attr-defined]
+    request = ExportRequest(query, {"area": "12"}, out, fmt, page_size=10, resume=True)
+    await run_export(None, request)  # type: ignore[arg-type]  # no gateway: nothing is asked
+    if fmt == "csv":
+        with out.open(newline="") as file:
+            got = [r["spid"] for r in csv.DictReader(file)]
+    else:
+        got = pq.read_table(out).column("spid").to_pylist()
+    assert got == ["S0", "S1", "S2"]
+    assert not Checkpoint.path_for(out).exists()
+    assert not out.with_name(out.name + ".parts").exists()
+    assert not out.with_name(out.name + ".partial").exists()
